@@ -1,0 +1,180 @@
+//! Byte classes from the RFC 3261 §25 grammar, as lookup tables.
+
+const fn table(extra: &[u8], alnum: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    if alnum {
+        let mut c = b'0';
+        while c <= b'9' {
+            t[c as usize] = true;
+            c += 1;
+        }
+        c = b'a';
+        while c <= b'z' {
+            t[c as usize] = true;
+            t[(c - 32) as usize] = true;
+            c += 1;
+        }
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// `token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )`
+static TOKEN: [bool; 256] = table(b"-.!%*_+`'~", true);
+
+/// `word` of Call-ID: token characters plus `( ) < > : \ " / [ ] ? { }`.
+static WORD: [bool; 256] = table(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
+
+/// Characters allowed (unescaped) in the user part of a SIP URI:
+/// unreserved / user-unreserved, plus `%` for escapes.
+static SIP_USER: [bool; 256] = table(b"-_.!~*'()&=+$,;?/%", true);
+
+/// Characters allowed in the password part of a SIP URI.
+static SIP_PASSWORD: [bool; 256] = table(b"-_.!~*'()&=+$,%", true);
+
+/// `paramchar` of SIP URI parameters, plus `%`.
+static URI_PARAM: [bool; 256] = table(b"[]/:&+$-_.!~*'()%", true);
+
+/// Header characters of SIP URI headers (`hname`/`hvalue`), plus `%` and `=`/`&` separators.
+static URI_HEADER: [bool; 256] = table(b"[]/?:+$-_.!~*'()%=&", true);
+
+/// `uric` of an absolute URI (RFC 2396): reserved / unreserved / escaped.
+static URIC: [bool; 256] = table(b";/?:@&=+$,-_.!~*'()%[]#", true);
+
+/// Scheme characters after the first letter.
+static SCHEME: [bool; 256] = table(b"+-.", true);
+
+/// Host name characters (and IPv4 digits).
+static HOSTNAME: [bool; 256] = table(b"-.", true);
+
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+#[inline]
+pub(crate) fn is_word(b: u8) -> bool {
+    WORD[b as usize]
+}
+#[inline]
+pub(crate) fn is_sip_user(b: u8) -> bool {
+    SIP_USER[b as usize]
+}
+#[inline]
+pub(crate) fn is_sip_password(b: u8) -> bool {
+    SIP_PASSWORD[b as usize]
+}
+#[inline]
+pub(crate) fn is_uri_param(b: u8) -> bool {
+    URI_PARAM[b as usize]
+}
+#[inline]
+pub(crate) fn is_uri_header(b: u8) -> bool {
+    URI_HEADER[b as usize]
+}
+#[inline]
+pub(crate) fn is_uric(b: u8) -> bool {
+    URIC[b as usize]
+}
+#[inline]
+pub(crate) fn is_scheme(b: u8) -> bool {
+    SCHEME[b as usize]
+}
+#[inline]
+pub(crate) fn is_hostname(b: u8) -> bool {
+    HOSTNAME[b as usize]
+}
+/// Linear white space inside a header value: folding has already been checked by the
+/// message parser, so a CR or LF inside a value is always part of a fold.
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// True if every byte is a token character and the slice is not empty.
+pub(crate) fn all_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token(b))
+}
+
+/// Trims linear white space (including folds) from both ends.
+pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if is_lws(*first) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if is_lws(*last) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// Converts a slice the grammar has already restricted to ASCII (or that must be UTF-8)
+/// into `&str`; `None` when it is not UTF-8.
+#[inline]
+pub(crate) fn utf8(s: &[u8]) -> Option<&str> {
+    std::str::from_utf8(s).ok()
+}
+
+/// Parses an unsigned decimal number of 1 to 19 digits that must fit `max`.
+/// Returns `Err(true)` when the digits are valid but the value exceeds `max`,
+/// `Err(false)` when the text is not a number.
+pub(crate) fn parse_decimal(s: &[u8], max: u64) -> Result<u64, bool> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return Err(false);
+    }
+    let mut v: u64 = 0;
+    for &d in s {
+        v = match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+        {
+            Some(v) => v,
+            None => return Err(true),
+        };
+        if v > max {
+            return Err(true);
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert!(all_token(b"!interesting-Method0123456789_*+`.%indeed'~"));
+        assert!(!all_token(b"a b"));
+        assert!(!all_token(b""));
+        assert!(
+            b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"
+                .iter()
+                .all(|&b| b == b'@' || is_word(b))
+        );
+        assert_eq!(trim_lws(b" \r\n\t a b \r\n "), b"a b");
+        assert_eq!(trim_lws(b"  "), b"");
+    }
+
+    #[test]
+    fn decimal() {
+        assert_eq!(parse_decimal(b"0068", 255), Ok(68));
+        assert_eq!(parse_decimal(b"300", 255), Err(true));
+        assert_eq!(
+            parse_decimal(b"36893488147419103232", u64::from(u32::MAX)),
+            Err(true)
+        );
+        assert_eq!(parse_decimal(b"-1", 10), Err(false));
+        assert_eq!(parse_decimal(b"", 10), Err(false));
+    }
+}

@@ -1,0 +1,520 @@
+//! Header names, header lines and the header list of a message.
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::chars::utf8;
+
+macro_rules! known_headers {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal $([$c:literal])? $($list:ident)? ; )*) => {
+        /// A header name this crate knows: every RFC 3261 §20 header plus common extensions.
+        ///
+        /// Names compare case-insensitively and every compact form (RFC 3261 §7.3.3 and the
+        /// IANA registry: `i m e l c f s k t v o r b x u a y j d n`) maps to its full name.
+        /// Headers not listed here are still parsed and kept; they just have no variant.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum KnownHeader {
+            $( $(#[$doc])* #[doc = concat!("`", $name, "`")] $variant, )*
+        }
+
+        impl KnownHeader {
+            /// Every known header, in declaration order.
+            pub const ALL: &'static [KnownHeader] = &[$(Self::$variant,)*];
+
+            /// The canonical full name, as this crate writes it.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// The compact form, if the header has one.
+            pub const fn compact(self) -> Option<u8> {
+                match self { $( Self::$variant => known_headers!(@c $($c)?), )* }
+            }
+
+            /// Whether the header's grammar is a comma-separated list, so that one header
+            /// line may carry several values (`Via: a, b`). Values of other headers
+            /// (`Date`, `WWW-Authenticate`, unknown headers) are never split at commas.
+            pub const fn is_list(self) -> bool {
+                match self { $( Self::$variant => known_headers!(@l $($list)?), )* }
+            }
+        }
+    };
+    (@c $c:literal) => { Some($c) };
+    (@c) => { None };
+    (@l list) => { true };
+    (@l) => { false };
+}
+
+known_headers! {
+    Accept = "Accept" list;
+    AcceptContact = "Accept-Contact" [b'a'] list;
+    AcceptEncoding = "Accept-Encoding" list;
+    AcceptLanguage = "Accept-Language" list;
+    AlertInfo = "Alert-Info" list;
+    Allow = "Allow" list;
+    AllowEvents = "Allow-Events" [b'u'] list;
+    AuthenticationInfo = "Authentication-Info";
+    Authorization = "Authorization";
+    CallId = "Call-ID" [b'i'];
+    CallInfo = "Call-Info" list;
+    Contact = "Contact" [b'm'] list;
+    ContentDisposition = "Content-Disposition";
+    ContentEncoding = "Content-Encoding" [b'e'] list;
+    ContentLanguage = "Content-Language" list;
+    ContentLength = "Content-Length" [b'l'];
+    ContentType = "Content-Type" [b'c'];
+    CSeq = "CSeq";
+    Date = "Date";
+    ErrorInfo = "Error-Info" list;
+    Event = "Event" [b'o'];
+    Expires = "Expires";
+    From = "From" [b'f'];
+    HistoryInfo = "History-Info" list;
+    Identity = "Identity" [b'y'];
+    IdentityInfo = "Identity-Info" [b'n'];
+    InReplyTo = "In-Reply-To" list;
+    MaxForwards = "Max-Forwards";
+    MimeVersion = "MIME-Version";
+    MinExpires = "Min-Expires";
+    MinSe = "Min-SE";
+    Organization = "Organization";
+    PAssertedIdentity = "P-Asserted-Identity" list;
+    PPreferredIdentity = "P-Preferred-Identity" list;
+    Path = "Path" list;
+    Priority = "Priority";
+    Privacy = "Privacy";
+    ProxyAuthenticate = "Proxy-Authenticate";
+    ProxyAuthenticationInfo = "Proxy-Authentication-Info";
+    ProxyAuthorization = "Proxy-Authorization";
+    ProxyRequire = "Proxy-Require" list;
+    RAck = "RAck";
+    Reason = "Reason" list;
+    RecordRoute = "Record-Route" list;
+    ReferTo = "Refer-To" [b'r'];
+    ReferredBy = "Referred-By" [b'b'];
+    RejectContact = "Reject-Contact" [b'j'] list;
+    ReplyTo = "Reply-To";
+    RequestDisposition = "Request-Disposition" [b'd'] list;
+    Require = "Require" list;
+    RetryAfter = "Retry-After";
+    Route = "Route" list;
+    RSeq = "RSeq";
+    Server = "Server";
+    ServiceRoute = "Service-Route" list;
+    SessionExpires = "Session-Expires" [b'x'];
+    Subject = "Subject" [b's'];
+    SubscriptionState = "Subscription-State";
+    Supported = "Supported" [b'k'] list;
+    Timestamp = "Timestamp";
+    To = "To" [b't'];
+    Unsupported = "Unsupported" list;
+    UserAgent = "User-Agent";
+    Via = "Via" [b'v'] list;
+    Warning = "Warning" list;
+    WwwAuthenticate = "WWW-Authenticate";
+}
+
+impl KnownHeader {
+    /// Looks a header name up, case-insensitively, including compact forms.
+    ///
+    /// ```
+    /// use sip_core::KnownHeader;
+    /// assert_eq!(KnownHeader::from_name(b"v"), Some(KnownHeader::Via));
+    /// assert_eq!(KnownHeader::from_name(b"call-id"), Some(KnownHeader::CallId));
+    /// assert_eq!(KnownHeader::from_name(b"X-Custom"), None);
+    /// ```
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        if let [c] = name {
+            return Self::from_compact(c.to_ascii_lowercase());
+        }
+        let first = name.first()?.to_ascii_lowercase();
+        // Candidates are grouped by length at compile time, so a lookup is a handful of
+        // byte compares.
+        BY_LEN.get(name.len())?.iter().flatten().copied().find(|h| {
+            let n = h.as_str().as_bytes();
+            n[0].to_ascii_lowercase() == first && n.eq_ignore_ascii_case(name)
+        })
+    }
+
+    fn from_compact(c: u8) -> Option<Self> {
+        Some(match c {
+            b'a' => Self::AcceptContact,
+            b'b' => Self::ReferredBy,
+            b'c' => Self::ContentType,
+            b'd' => Self::RequestDisposition,
+            b'e' => Self::ContentEncoding,
+            b'f' => Self::From,
+            b'i' => Self::CallId,
+            b'j' => Self::RejectContact,
+            b'k' => Self::Supported,
+            b'l' => Self::ContentLength,
+            b'm' => Self::Contact,
+            b'n' => Self::IdentityInfo,
+            b'o' => Self::Event,
+            b'r' => Self::ReferTo,
+            b's' => Self::Subject,
+            b't' => Self::To,
+            b'u' => Self::AllowEvents,
+            b'v' => Self::Via,
+            b'x' => Self::SessionExpires,
+            b'y' => Self::Identity,
+            _ => return None,
+        })
+    }
+}
+
+const MAX_NAME: usize = 32;
+const PER_LEN: usize = 12;
+
+/// Known headers grouped by name length.
+static BY_LEN: [[Option<KnownHeader>; PER_LEN]; MAX_NAME] = {
+    let mut t = [[None; PER_LEN]; MAX_NAME];
+    let mut i = 0;
+    while i < KnownHeader::ALL.len() {
+        let h = KnownHeader::ALL[i];
+        let len = h.as_str().len();
+        let mut j = 0;
+        while t[len][j].is_some() {
+            j += 1;
+        }
+        t[len][j] = Some(h);
+        i += 1;
+    }
+    t
+};
+
+impl fmt::Display for KnownHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where one header line sits in the message buffer.
+///
+/// The parser fills a caller-supplied array of these (see [`EMPTY_HEADER`]), so the
+/// borrowed parse path allocates nothing. The slot stores offsets, not slices; read headers
+/// through [`Message::headers`](crate::Message::headers).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HeaderSlot {
+    pub(crate) name_start: u32,
+    pub(crate) name_len: u32,
+    pub(crate) value_start: u32,
+    pub(crate) value_end: u32,
+    pub(crate) known: Option<KnownHeader>,
+}
+
+/// An unused header slot, to initialise the array passed to [`parse`](crate::parse).
+pub const EMPTY_HEADER: HeaderSlot = HeaderSlot {
+    name_start: 0,
+    name_len: 0,
+    value_start: 0,
+    value_end: 0,
+    known: None,
+};
+
+impl fmt::Debug for HeaderSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderSlot")
+            .field("name", &(self.name_start..self.name_start + self.name_len))
+            .field("value", &(self.value_start..self.value_end))
+            .field("known", &self.known)
+            .finish()
+    }
+}
+
+impl HeaderSlot {
+    pub(crate) fn value_range(&self) -> Range<usize> {
+        self.value_start as usize..self.value_end as usize
+    }
+    fn name_range(&self) -> Range<usize> {
+        self.name_start as usize..(self.name_start + self.name_len) as usize
+    }
+}
+
+/// One header line as it appears on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    name: &'a str,
+    value: &'a [u8],
+    value_offset: usize,
+    known: Option<KnownHeader>,
+}
+
+impl<'a> Header<'a> {
+    /// The name exactly as on the wire (`v`, `VIA`, `Via`, `X-Foo` ...).
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The raw value: everything after the colon and leading white space up to the end of
+    /// the line, with trailing white space removed. Folded continuation lines are included
+    /// unchanged (with their CRLF), so this is exactly what the peer sent; TLS-DSK
+    /// signatures cover these bytes.
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// The raw value as text, if it is UTF-8.
+    pub fn value_str(&self) -> Option<&'a str> {
+        utf8(self.value)
+    }
+
+    /// The known header this line is, if any (compact forms included).
+    pub fn known(&self) -> Option<KnownHeader> {
+        self.known
+    }
+
+    /// True if this line's name is `name` (compared case-insensitively, compact forms
+    /// resolved for known headers).
+    pub fn is(&self, name: &str) -> bool {
+        match (self.known, KnownHeader::from_name(name.as_bytes())) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => self.name.eq_ignore_ascii_case(name),
+            _ => false,
+        }
+    }
+
+    /// Byte offset of the value in the message buffer.
+    pub fn value_offset(&self) -> usize {
+        self.value_offset
+    }
+
+    /// The value with every fold (`[WS] CRLF 1*WS`) replaced by a single space, as an
+    /// iterator of byte chunks that borrow from the message (nothing is copied).
+    pub fn value_unfolded(&self) -> Unfolded<'a> {
+        Unfolded { rest: self.value }
+    }
+}
+
+impl fmt::Debug for Header<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("name", &self.name)
+            .field("value", &String::from_utf8_lossy(self.value))
+            .finish()
+    }
+}
+
+/// Chunks of a header value with folds replaced by single spaces; see
+/// [`Header::value_unfolded`].
+#[derive(Clone, Debug)]
+pub struct Unfolded<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Unfolded<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let lws = self
+            .rest
+            .iter()
+            .take_while(|b| crate::chars::is_lws(**b))
+            .count();
+        if self.rest[..lws].iter().any(|b| matches!(b, b'\r' | b'\n')) {
+            self.rest = &self.rest[lws..];
+            return Some(b" ");
+        }
+        let Some(cr) = memchr::memchr2(b'\r', b'\n', self.rest) else {
+            return Some(std::mem::take(&mut self.rest));
+        };
+        // White space right before a fold belongs to the fold; the check above guarantees
+        // the chunk is not all white space.
+        let mut end = cr;
+        while end > 1 && matches!(self.rest[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+        let (chunk, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(chunk)
+    }
+}
+
+impl Unfolded<'_> {
+    /// Collects the unfolded value into a `String` (lossy for non-UTF-8 bytes).
+    pub fn to_string_lossy(self) -> String {
+        let mut out = Vec::new();
+        for chunk in self {
+            out.extend_from_slice(chunk);
+        }
+        match String::from_utf8(out) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+
+    /// Compares two values after unfolding, without allocating.
+    pub(crate) fn eq_bytes(self, other: Self) -> bool {
+        self.flat_map(|c| c.iter()).eq(other.flat_map(|c| c.iter()))
+    }
+}
+
+/// The header lines of a parsed message, in wire order.
+///
+/// Cheap to copy; obtained from [`Message::headers`](crate::Message::headers).
+#[derive(Clone, Copy)]
+pub struct Headers<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) slots: &'a [HeaderSlot],
+}
+
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> Headers<'a> {
+    /// Number of header lines.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True if the message has no header lines.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The `i`th header line.
+    pub fn get(&self, i: usize) -> Option<Header<'a>> {
+        self.slots.get(i).map(|s| self.header(s))
+    }
+
+    fn header(&self, s: &HeaderSlot) -> Header<'a> {
+        let name = self.buf.get(s.name_range()).and_then(utf8).unwrap_or("");
+        let value = self.buf.get(s.value_range()).unwrap_or(&[]);
+        Header {
+            name,
+            value,
+            value_offset: s.value_start as usize,
+            known: s.known,
+        }
+    }
+
+    /// Iterates over all header lines in order.
+    pub fn iter(&self) -> HeaderIter<'a> {
+        HeaderIter {
+            headers: *self,
+            slots: self.slots.iter(),
+        }
+    }
+
+    /// All lines of one known header, in order.
+    pub fn of(self, name: KnownHeader) -> impl Iterator<Item = Header<'a>> + 'a {
+        let h = self;
+        self.slots
+            .iter()
+            .filter(move |s| s.known == Some(name))
+            .map(move |s| h.header(s))
+    }
+
+    /// All lines with this name (case-insensitive, compact forms resolved), in order.
+    /// Works for unknown headers too.
+    pub fn named(self, name: &'a str) -> impl Iterator<Item = Header<'a>> + 'a {
+        let known = KnownHeader::from_name(name.as_bytes());
+        let h = self;
+        self.slots.iter().filter_map(move |s| {
+            let hdr = h.header(s);
+            let hit = match known {
+                Some(k) => s.known == Some(k),
+                None => s.known.is_none() && hdr.name.eq_ignore_ascii_case(name),
+            };
+            hit.then_some(hdr)
+        })
+    }
+
+    /// The first line of a known header.
+    pub fn first(&self, name: KnownHeader) -> Option<Header<'a>> {
+        self.of(name).next()
+    }
+
+    /// Every value of a known header across all its lines, in order, with list headers
+    /// split at top-level commas (not inside quoted strings or `<...>`). Each value is
+    /// trimmed and returned with its offset in the message buffer.
+    pub fn values(self, name: KnownHeader) -> impl Iterator<Item = (&'a [u8], usize)> + 'a {
+        let list = name.is_list();
+        self.of(name).flat_map(move |h| {
+            if list {
+                crate::scan::CommaSplit::new(h.value, h.value_offset)
+            } else {
+                crate::scan::CommaSplit::whole(h.value, h.value_offset)
+            }
+        })
+    }
+}
+
+impl<'a> IntoIterator for Headers<'a> {
+    type Item = Header<'a>;
+    type IntoIter = HeaderIter<'a>;
+    fn into_iter(self) -> HeaderIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Headers`].
+#[derive(Clone, Debug)]
+pub struct HeaderIter<'a> {
+    headers: Headers<'a>,
+    slots: std::slice::Iter<'a, HeaderSlot>,
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = Header<'a>;
+    fn next(&mut self) -> Option<Header<'a>> {
+        self.slots.next().map(|s| self.headers.header(s))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.slots.size_hint()
+    }
+}
+
+impl ExactSizeIterator for HeaderIter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_full_compact_and_case() {
+        for &h in KnownHeader::ALL {
+            assert_eq!(KnownHeader::from_name(h.as_str().as_bytes()), Some(h));
+            assert_eq!(
+                KnownHeader::from_name(h.as_str().to_ascii_uppercase().as_bytes()),
+                Some(h)
+            );
+            if let Some(c) = h.compact() {
+                assert_eq!(KnownHeader::from_name(&[c]), Some(h));
+                assert_eq!(KnownHeader::from_name(&[c.to_ascii_uppercase()]), Some(h));
+            }
+        }
+        assert_eq!(
+            KnownHeader::from_name(b"MaX-fOrWaRdS"),
+            Some(KnownHeader::MaxForwards)
+        );
+        assert_eq!(KnownHeader::from_name(b"C%6Fntact"), None);
+        assert_eq!(KnownHeader::from_name(b"q"), None);
+        assert_eq!(KnownHeader::from_name(b""), None);
+        let compact: Vec<u8> = KnownHeader::ALL
+            .iter()
+            .filter_map(|h| h.compact())
+            .collect();
+        assert_eq!(compact.len(), 20);
+    }
+
+    #[test]
+    fn unfold() {
+        let u = Unfolded {
+            rest: b"SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw",
+        };
+        assert_eq!(
+            u.to_string_lossy(),
+            "SIP  /   2.0 /UDP 192.0.2.2;branch=390skdjuw"
+        );
+        let u = Unfolded { rest: b"a \r\n\tb" };
+        assert_eq!(u.to_string_lossy(), "a b");
+    }
+}
