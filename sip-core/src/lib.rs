@@ -4,8 +4,8 @@
 //!
 //! What this crate does **not** do: it opens no sockets, reads no clock, spawns no tasks and
 //! runs no transactions or dialogs. It turns bytes into messages and messages into bytes;
-//! the caller moves the bytes. (An optional tokio codec will live behind a `codec`
-//! feature.)
+//! the caller moves the bytes. [`StreamFramer`] frames a byte stream without I/O; the
+//! optional `codec` feature wraps it as a tokio codec.
 //!
 //! ```text
 //!   bytes from the wire ──► parse() ──► Message<'a> ──► typed accessors (lazy, borrowed)
@@ -66,14 +66,20 @@
 //!
 //! # Crate features
 //!
-//! None yet. The crate is `#![forbid(unsafe_code)]`.
+//! - `codec`: [`SipCodec`], a `tokio_util::codec` Decoder/Encoder over [`StreamFramer`].
+//!   Off by default; without it the crate has no tokio dependency.
+//!
+//! The crate is `#![forbid(unsafe_code)]`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod builder;
 mod chars;
+#[cfg(feature = "codec")]
+mod codec;
 mod config;
 mod error;
+mod framer;
 mod header;
 mod message;
 mod method;
@@ -89,8 +95,11 @@ mod validate;
 pub mod fuzzing;
 
 pub use builder::{BuildError, MessageBuilder};
+#[cfg(feature = "codec")]
+pub use codec::{CodecError, SipCodec};
 pub use config::{Framing, Limits, Mode, ParserConfig};
 pub use error::{ErrorKind, ParseError};
+pub use framer::{Frame, FramingError, StreamFramer, decode_datagram};
 pub use header::{EMPTY_HEADER, Header, HeaderIter, HeaderSlot, Headers, KnownHeader, Unfolded};
 pub use message::{Kind, Message};
 pub use method::Method;

@@ -8,7 +8,7 @@ use crate::config::ParserConfig;
 use crate::error::{ErrorKind, ParseError};
 use crate::header::{EMPTY_HEADER, HeaderSlot, Headers};
 use crate::message::Message;
-use crate::parse::{Framed, SliceSink, Status, frame};
+use crate::parse::{FrameStatus, Framed, SliceSink, frame};
 
 /// A parsed message that owns its bytes.
 ///
@@ -62,14 +62,19 @@ impl SipMessage {
             }
             Err(e) => return Err(e),
         };
-        let Status::Complete(framed) = framed else {
+        let FrameStatus::Complete(framed) = framed else {
             return Err(ParseError::new(ErrorKind::Incomplete, buf.len()));
         };
-        let msg = Self { buf, framed, slots };
+        let msg = Self::from_parts(buf, framed, slots);
         if config.strict() {
             crate::validate::validate(&msg.message())?;
         }
         Ok(msg)
+    }
+
+    /// Wraps what the parser found in `buf` (no validation).
+    pub(crate) fn from_parts(buf: Bytes, framed: Framed, slots: Vec<HeaderSlot>) -> Self {
+        Self { buf, framed, slots }
     }
 
     /// The borrowed view with every accessor.

@@ -78,6 +78,16 @@ pub(crate) enum StartLine {
     },
 }
 
+/// What [`frame`] found.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FrameStatus {
+    Complete(Framed),
+    /// The header section is incomplete.
+    NeedHeaders,
+    /// The header section is complete; the message ends at this offset.
+    NeedBody(usize),
+}
+
 /// Everything but the headers, which went to the sink.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Framed {
@@ -180,8 +190,8 @@ pub fn parse_with<'a>(
 ) -> Result<Status<Message<'a>>, ParseError> {
     let mut sink = SliceSink { slots, len: 0 };
     let framed = match frame(buf, config, &mut sink)? {
-        Status::Complete(f) => f,
-        Status::Partial => return Ok(Status::Partial),
+        FrameStatus::Complete(f) => f,
+        FrameStatus::NeedHeaders | FrameStatus::NeedBody(_) => return Ok(Status::Partial),
     };
     let len = sink.len;
     let slots: &'a [HeaderSlot] = sink.slots;
@@ -249,7 +259,7 @@ pub(crate) fn frame<S: Sink>(
     buf: &[u8],
     cfg: &ParserConfig,
     sink: &mut S,
-) -> Result<Status<Framed>, ParseError> {
+) -> Result<FrameStatus, ParseError> {
     let strict = cfg.strict();
     let datagram = cfg.framing == Framing::Datagram;
     let limits = &cfg.limits;
@@ -273,7 +283,7 @@ pub(crate) fn frame<S: Sink>(
         return if datagram {
             err(ErrorKind::Empty, pos)
         } else {
-            Ok(Status::Partial)
+            Ok(FrameStatus::NeedHeaders)
         };
     }
 
@@ -286,7 +296,7 @@ pub(crate) fn frame<S: Sink>(
         ErrorKind::StartLineTooLong,
     )? {
         Line::Found { content_end, next } => (content_end, next),
-        Line::NeedMore if !datagram => return Ok(Status::Partial),
+        Line::NeedMore if !datagram => return Ok(FrameStatus::NeedHeaders),
         Line::NeedMore if strict => return err(ErrorKind::MissingEmptyLine, buf.len()),
         Line::NeedMore => (buf.len(), buf.len()),
     };
@@ -308,7 +318,7 @@ pub(crate) fn frame<S: Sink>(
             ErrorKind::HeaderLineTooLong,
         )? {
             Line::Found { content_end, next } => (content_end, next),
-            Line::NeedMore if !datagram => return Ok(Status::Partial),
+            Line::NeedMore if !datagram => return Ok(FrameStatus::NeedHeaders),
             Line::NeedMore if strict => return err(ErrorKind::MissingEmptyLine, buf.len()),
             Line::NeedMore if pos >= buf.len() => break buf.len(),
             Line::NeedMore => (buf.len(), buf.len()),
@@ -406,12 +416,12 @@ pub(crate) fn frame<S: Sink>(
     };
     let end = body_start + body_len;
     if end > buf.len() {
-        return Ok(Status::Partial);
+        return Ok(FrameStatus::NeedBody(end));
     }
     if end > u32::MAX as usize {
         return err(ErrorKind::MessageTooLarge, 0);
     }
-    Ok(Status::Complete(Framed {
+    Ok(FrameStatus::Complete(Framed {
         start,
         wire: Span::new(wire_start, end),
         body: Span::new(body_start, end),
