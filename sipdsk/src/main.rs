@@ -1,13 +1,15 @@
 //! `sipdsk`: the command-line tool of the workspace.
 //!
-//! Today it has one subcommand, `parse`, which reads a SIP message and prints a summary or
-//! JSON. The sign-in client, the emulator and the demo arrive with their issues.
+//! Subcommands: `parse` reads a SIP message and prints a summary or JSON; `uas` and `uac`
+//! are minimal SIP endpoints over UDP/TCP used to prove `sip-core` against sipp. The
+//! sign-in client, the emulator and the demo arrive with their issues.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod transport;
 
 /// Lync / Skype for Business sign-in tools.
 #[derive(Debug, Parser)]
@@ -21,11 +23,17 @@ struct Cli {
 enum Command {
     /// Parse one SIP message from a file (or `-` for stdin) and print it.
     Parse(cmd::parse::Args),
+    /// Answer calls (INVITE/ACK/BYE), OPTIONS and REGISTER over UDP or TCP.
+    Uas(cmd::uas::Args),
+    /// Place calls (INVITE, ACK, BYE) to a UAS over UDP or TCP.
+    Uac(cmd::uac::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Parse(args) => cmd::parse::run(&args),
+        Command::Uas(args) => cmd::uas::run(&args),
+        Command::Uac(args) => cmd::uac::run(&args),
     }
 }

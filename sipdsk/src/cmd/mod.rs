@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
 pub(crate) mod parse;
+pub(crate) mod uac;
+pub(crate) mod uas;
