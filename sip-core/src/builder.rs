@@ -173,6 +173,27 @@ impl MessageBuilder {
         b
     }
 
+    /// Starts from a copy of `message`: the same start line, every header line in order
+    /// (folds unfolded, names as received) and the same body. Add headers (an
+    /// `Authorization` after signing, for example) and build.
+    pub fn from_message(message: &Message<'_>) -> Self {
+        let mut b = match (message.method(), message.status()) {
+            (Some(method), _) => Self::request(method, message.request_uri().unwrap_or_default()),
+            (None, Some(status)) => {
+                Self::response(status, message.reason_str().unwrap_or_default())
+            }
+            (None, None) => Self::start(),
+        };
+        for h in message.headers() {
+            let value: Vec<u8> = h.value_unfolded().flat_map(|c| c.iter().copied()).collect();
+            b = match h.known() {
+                Some(k) => b.header(k, value),
+                None => b.header_named(h.name(), value),
+            };
+        }
+        b.body(Bytes::copy_from_slice(message.body()))
+    }
+
     /// Adds a known header under its canonical name.
     pub fn header(mut self, name: KnownHeader, value: impl AsRef<[u8]>) -> Self {
         let value = value.as_ref();

@@ -272,3 +272,30 @@ fn builder_round_trip_and_errors() {
         matches!(bad_from, BuildError::Invalid(e) if e.kind() == ErrorKind::UnterminatedQuotedString)
     );
 }
+
+#[test]
+fn builder_from_message_copies_and_extends() {
+    let data = std::fs::read(format!(
+        "{}/tests/data/register_tls_dsk.sip",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let original = SipMessage::parse(Bytes::from(data)).unwrap();
+    let copy = MessageBuilder::from_message(&original.message())
+        .build()
+        .unwrap();
+    assert_eq!(copy, original);
+    let extended = MessageBuilder::from_message(&original.message())
+        .header_named("X-Added", "1")
+        .build()
+        .unwrap();
+    assert_eq!(extended.headers().len(), original.headers().len() + 1);
+    assert_eq!(
+        extended
+            .headers()
+            .get(extended.headers().len() - 1)
+            .unwrap()
+            .name(),
+        "X-Added"
+    );
+}
