@@ -235,7 +235,7 @@ impl HeaderSlot {
 /// One header line as it appears on the wire.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
-    name: &'a str,
+    name: &'a [u8],
     value: &'a [u8],
     value_offset: usize,
     known: Option<KnownHeader>,
@@ -244,7 +244,8 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// The name exactly as on the wire (`v`, `VIA`, `Via`, `X-Foo` ...).
     pub fn name(&self) -> &'a str {
-        self.name
+        // Names are token characters (ASCII), checked while parsing.
+        utf8(self.name).unwrap_or_default()
     }
 
     /// The raw value: everything after the colon and leading white space up to the end of
@@ -270,7 +271,7 @@ impl<'a> Header<'a> {
     pub fn is(&self, name: &str) -> bool {
         match (self.known, KnownHeader::from_name(name.as_bytes())) {
             (Some(a), Some(b)) => a == b,
-            (None, None) => self.name.eq_ignore_ascii_case(name),
+            (None, None) => self.name.eq_ignore_ascii_case(name.as_bytes()),
             _ => false,
         }
     }
@@ -290,7 +291,7 @@ impl<'a> Header<'a> {
 impl fmt::Debug for Header<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Header")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("value", &String::from_utf8_lossy(self.value))
             .finish()
     }
@@ -385,7 +386,7 @@ impl<'a> Headers<'a> {
     }
 
     fn header(&self, s: &HeaderSlot) -> Header<'a> {
-        let name = self.buf.get(s.name_range()).and_then(utf8).unwrap_or("");
+        let name = self.buf.get(s.name_range()).unwrap_or(&[]);
         let value = self.buf.get(s.value_range()).unwrap_or(&[]);
         Header {
             name,
@@ -421,7 +422,7 @@ impl<'a> Headers<'a> {
             let hdr = h.header(s);
             let hit = match known {
                 Some(k) => s.known == Some(k),
-                None => s.known.is_none() && hdr.name.eq_ignore_ascii_case(name),
+                None => s.known.is_none() && hdr.name.eq_ignore_ascii_case(name.as_bytes()),
             };
             hit.then_some(hdr)
         })

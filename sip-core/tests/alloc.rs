@@ -46,7 +46,9 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     ] {
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();
-            out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            if p.is_file() {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
         }
     }
     out.sort();

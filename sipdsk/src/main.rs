@@ -1,8 +1,9 @@
 //! `sipdsk`: the command-line tool of the workspace.
 //!
 //! Subcommands: `parse` reads a SIP message and prints a summary or JSON; `uas` and `uac`
-//! are minimal SIP endpoints over UDP/TCP used to prove `sip-core` against sipp. The
-//! sign-in client, the emulator and the demo arrive with their issues.
+//! are minimal SIP endpoints over UDP/TCP used to prove `sip-core` against sipp; `dsk
+//! decode` dumps the TLS handshake inside a TLS-DSK `gssapi-data`. The sign-in client, the
+//! emulator and the demo arrive with their issues.
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ enum Command {
     Uas(cmd::uas::Args),
     /// Place calls (INVITE, ACK, BYE) to a UAS over UDP or TCP.
     Uac(cmd::uac::Args),
+    /// TLS-DSK tools.
+    #[command(subcommand)]
+    Dsk(cmd::dsk::Command),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +39,6 @@ fn main() -> ExitCode {
         Command::Parse(args) => cmd::parse::run(&args),
         Command::Uas(args) => cmd::uas::run(&args),
         Command::Uac(args) => cmd::uac::run(&args),
+        Command::Dsk(c) => cmd::dsk::run(&c),
     }
 }

@@ -72,6 +72,9 @@
 #![warn(missing_docs)]
 
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod keys;
 mod sa;

@@ -1,12 +1,13 @@
 //! The SIP message signature ([MS-SIPAE] 3.2.5.2, `tls-dsk.md` §5): the bracketed buffer
 //! of selected header values and its HMAC.
 
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use sip_core::{KnownHeader, Message};
 use subtle::ConstantTimeEq;
 
 use crate::error::SignError;
 use crate::keys::{DskKeys, SignatureAlgorithm};
-use crate::tls::prf_hmac;
 
 /// What goes into a signature besides the message itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,13 +24,6 @@ pub struct SignatureParams<'a> {
     pub targetname: &'a str,
     /// The `version` of the scheme: 3 and above use the long form (all TLS-DSK).
     pub version: u32,
-}
-
-fn raw<'a>(msg: &Message<'a>, h: KnownHeader) -> &'a [u8] {
-    msg.headers()
-        .first(h)
-        .map(|h| h.value())
-        .unwrap_or_default()
 }
 
 /// SIPE's From/To URI: the text inside the first `<...>`; empty without brackets
@@ -58,18 +52,16 @@ fn addr_tag(value: &[u8]) -> &[u8] {
 
 /// The `sip:` and `tel:` URIs of P-Asserted-Identity (or P-Preferred-Identity).
 fn asserted<'a>(msg: &Message<'a>) -> (&'a [u8], &'a [u8]) {
-    let mut values = msg
+    let which = if msg
         .headers()
-        .values(KnownHeader::PAssertedIdentity)
-        .peekable();
-    let values: Vec<&'a [u8]> = if values.peek().is_some() {
-        values.map(|(v, _)| v).collect()
+        .first(KnownHeader::PAssertedIdentity)
+        .is_some()
+    {
+        KnownHeader::PAssertedIdentity
     } else {
-        msg.headers()
-            .values(KnownHeader::PPreferredIdentity)
-            .map(|(v, _)| v)
-            .collect()
+        KnownHeader::PPreferredIdentity
     };
+    let values = msg.headers().values(which).map(|(v, _)| v);
     let mut sip: &[u8] = b"";
     let mut tel: &[u8] = b"";
     for v in values {
@@ -94,16 +86,31 @@ fn asserted<'a>(msg: &Message<'a>) -> (&'a [u8], &'a [u8]) {
 ///
 /// [`SignError::MissingHeader`] without Call-ID, CSeq, From or To.
 pub fn signature_buffer(msg: &Message<'_>, p: &SignatureParams<'_>) -> Result<Vec<u8>, SignError> {
-    let need = |h: KnownHeader| {
-        msg.headers()
-            .first(h)
-            .map(|h| h.value())
-            .ok_or(SignError::MissingHeader(h))
-    };
-    let call_id = need(KnownHeader::CallId)?;
-    let cseq = need(KnownHeader::CSeq)?;
-    let from = need(KnownHeader::From)?;
-    let to = need(KnownHeader::To)?;
+    // One pass over the header index picks the first line of every signed header.
+    let (mut call_id, mut cseq, mut from, mut to, mut expires) = (None, None, None, None, None);
+    let mut identity = false;
+    for h in msg.headers() {
+        let slot = match h.known() {
+            Some(KnownHeader::CallId) => &mut call_id,
+            Some(KnownHeader::CSeq) => &mut cseq,
+            Some(KnownHeader::From) => &mut from,
+            Some(KnownHeader::To) => &mut to,
+            Some(KnownHeader::Expires) => &mut expires,
+            Some(KnownHeader::PAssertedIdentity | KnownHeader::PPreferredIdentity) => {
+                identity = true;
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(h.value());
+        }
+    }
+    let call_id = call_id.ok_or(SignError::MissingHeader(KnownHeader::CallId))?;
+    let cseq = cseq.ok_or(SignError::MissingHeader(KnownHeader::CSeq))?;
+    let from = from.ok_or(SignError::MissingHeader(KnownHeader::From))?;
+    let to = to.ok_or(SignError::MissingHeader(KnownHeader::To))?;
+    let expires: &[u8] = expires.unwrap_or_default();
     let split = cseq
         .iter()
         .position(|b| b.is_ascii_whitespace())
@@ -114,8 +121,14 @@ pub fn signature_buffer(msg: &Message<'_>, p: &SignatureParams<'_>) -> Result<Ve
         Some(m) => m.as_str().as_bytes(),
         None => cseq_method,
     };
-    let expires = raw(msg, KnownHeader::Expires);
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(
+        64 + call_id.len()
+            + from.len()
+            + to.len()
+            + expires.len()
+            + p.realm.len()
+            + p.targetname.len(),
+    );
     let mut field = |v: &[u8]| {
         out.push(b'<');
         out.extend_from_slice(v);
@@ -136,7 +149,11 @@ pub fn signature_buffer(msg: &Message<'_>, p: &SignatureParams<'_>) -> Result<Ve
         field(v);
     }
     if p.version >= 3 {
-        let (sip, tel) = asserted(msg);
+        let (sip, tel) = if identity {
+            asserted(msg)
+        } else {
+            (&b""[..], &b""[..])
+        };
         for v in [addr_uri(to), addr_tag(to), sip, tel, expires] {
             field(v);
         }
@@ -145,7 +162,12 @@ pub fn signature_buffer(msg: &Message<'_>, p: &SignatureParams<'_>) -> Result<Ve
         field(expires);
     }
     if let Some(status) = msg.status() {
-        field(status.to_string().as_bytes());
+        let digits = [
+            b'0' + (status / 100) as u8,
+            b'0' + (status / 10 % 10) as u8,
+            b'0' + (status % 10) as u8,
+        ];
+        field(&digits);
     }
     Ok(out)
 }
@@ -153,27 +175,38 @@ pub fn signature_buffer(msg: &Message<'_>, p: &SignatureParams<'_>) -> Result<Ve
 /// The HMAC of a signature buffer with one direction's key (`from_server` selects the
 /// server key).
 pub fn mac(keys: &DskKeys, from_server: bool, buffer: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + KeyInit>(key: &[u8], buffer: &[u8]) -> Vec<u8> {
+        let mut m = <M as KeyInit>::new_from_slice(key).expect("hmac takes any key length");
+        m.update(buffer);
+        m.finalize().into_bytes().to_vec()
+    }
     let key = keys.key(from_server);
     match keys.algorithm() {
-        SignatureAlgorithm::HmacSha256 => prf_hmac::<sha2::Sha256>(key, &[buffer]),
-        SignatureAlgorithm::HmacMd5 => prf_hmac::<md5::Md5>(key, &[buffer]),
-        _ => prf_hmac::<sha1::Sha1>(key, &[buffer]),
+        SignatureAlgorithm::HmacSha256 => run::<Hmac<sha2::Sha256>>(key, buffer),
+        SignatureAlgorithm::HmacMd5 => run::<Hmac<md5::Md5>>(key, buffer),
+        _ => run::<Hmac<sha1::Sha1>>(key, buffer),
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex, as Microsoft servers send `rspauth` (SIPE sends uppercase; both parse).
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
 }
 
-fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Checks a hex signature (any case) against the expected MAC in constant time.
@@ -182,8 +215,18 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 ///
 /// [`SignError::BadSignature`] if it differs or is not hex.
 pub fn verify_hex(expected: &[u8], got_hex: &str) -> Result<(), SignError> {
-    let got = from_hex(got_hex).ok_or(SignError::BadSignature)?;
-    if got.len() == expected.len() && bool::from(got.ct_eq(expected)) {
+    let got_hex = got_hex.as_bytes();
+    let mut got = [0u8; 64];
+    if got_hex.len() != expected.len() * 2 || expected.len() > got.len() {
+        return Err(SignError::BadSignature);
+    }
+    for (i, pair) in got_hex.chunks_exact(2).enumerate() {
+        let (Some(h), Some(l)) = (nibble(pair[0]), nibble(pair[1])) else {
+            return Err(SignError::BadSignature);
+        };
+        got[i] = h << 4 | l;
+    }
+    if bool::from(got[..expected.len()].ct_eq(expected)) {
         Ok(())
     } else {
         Err(SignError::BadSignature)

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod dsk;
 pub(crate) mod parse;
 pub(crate) mod uac;
 pub(crate) mod uas;

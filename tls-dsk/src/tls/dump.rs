@@ -92,6 +92,12 @@ fn decode_into(bytes: &[u8], out: &mut String) -> Result<(), TlsError> {
         let _ = writeln!(out, "record {name} ({typ}) {rv} length {len}");
         if rest.len() < 5 + len {
             let _ = writeln!(out, "  only {} of {len} bytes present", rest.len() - 5);
+            // Show what the cut record still holds, then report the cut.
+            if typ == HANDSHAKE && !encrypted {
+                hs_buf.extend_from_slice(&rest[5..]);
+                dump_messages(&mut hs_buf, &mut version, out)?;
+                describe_partial(&hs_buf, out);
+            }
             return Err(TlsError::Truncated("record (the flight is cut)"));
         }
         let frag = &rest[5..5 + len];
@@ -112,9 +118,28 @@ fn decode_into(bytes: &[u8], out: &mut String) -> Result<(), TlsError> {
         }
     }
     if !hs_buf.is_empty() {
+        describe_partial(&hs_buf, out);
         return Err(TlsError::Truncated("handshake message"));
     }
     Ok(())
+}
+
+/// Names the incomplete message left in `buf`, if its header is there.
+fn describe_partial(buf: &[u8], out: &mut String) {
+    if buf.len() >= 4 {
+        let len = (usize::from(buf[1]) << 16) | (usize::from(buf[2]) << 8) | usize::from(buf[3]);
+        let m = messages::HandshakeMessage {
+            typ: buf[0],
+            body: Vec::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} ({}) length {len}, only {} bytes present",
+            m.name(),
+            buf[0],
+            buf.len() - 4
+        );
+    }
 }
 
 /// Dumps every complete message in `buf` and keeps an incomplete tail for the next record.

@@ -21,7 +21,6 @@ pub use client::{ClientConfig, ClientHandshake};
 pub use dump::{FlightDump, decode_flight};
 pub use error::TlsError;
 pub use messages::{CertificateRequest, ClientHello, Extension, HandshakeMessage, ServerHello};
-pub(crate) use prf::hmac as prf_hmac;
 pub use prf::{prf, prf_tls10, prf_tls12};
 pub use server::{ServerConfig, ServerHandshake};
 pub use suites::{CipherSuite, MacAlgorithm, ProtocolVersion, suite_name};
