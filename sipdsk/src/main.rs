@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod registrar;
+mod tlsconf;
 mod transport;
 
 /// Lync / Skype for Business sign-in tools.
@@ -31,6 +33,10 @@ enum Command {
     /// TLS-DSK tools.
     #[command(subcommand)]
     Dsk(cmd::dsk::Command),
+    /// Run the TLS-DSK REGISTER exchange with a certificate you already hold.
+    Register(cmd::register::Args),
+    /// Serve a loopback Skype for Business emulator (today: the SIP registrar).
+    Emulate(cmd::emulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +46,7 @@ fn main() -> ExitCode {
         Command::Uas(args) => cmd::uas::run(&args),
         Command::Uac(args) => cmd::uac::run(&args),
         Command::Dsk(c) => cmd::dsk::run(&c),
+        Command::Register(args) => cmd::register::run(&args),
+        Command::Emulate(args) => cmd::emulate::run(&args),
     }
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub(crate) mod dsk;
+pub(crate) mod emulate;
 pub(crate) mod parse;
+pub(crate) mod register;
 pub(crate) mod uac;
 pub(crate) mod uas;

@@ -1,0 +1,198 @@
+//! A TLS-DSK registrar as a pure state machine: requests in, responses out. The emulator
+//! (`sipdsk emulate`) puts it behind sockets; tests drive it directly.
+
+use std::collections::HashMap;
+
+use rand_core::CryptoRngCore;
+use sip_core::{KnownHeader as H, Message, MessageBuilder, Method, SipMessage};
+use tls_dsk::{Decision, ServerAuth, UnixTime};
+
+/// One registered contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Binding {
+    contact: String,
+    expires_at: u64,
+}
+
+/// What happened to one request, for logs and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    Challenged { reason: Option<String> },
+    Registered { aor: String, expires: u32 },
+    Unregistered { aor: String },
+    Served { method: String, aor: String },
+}
+
+/// The registrar's state: TLS-DSK associations and bindings.
+pub(crate) struct Registrar {
+    auth: ServerAuth,
+    bindings: HashMap<String, Binding>,
+    max_expires: u32,
+}
+
+/// Lync's `Supported` and `Allow-Events` on the REGISTER 200 OK: SIPE only subscribes
+/// after seeing them, one option per header (tls-dsk.md, SIPE corrections).
+const SUPPORTED: &[&str] = &[
+    "adhoclist",
+    "msrtc-event-categories",
+    "ms-userservices-state-notification",
+    "gruu-10",
+];
+const ALLOW_EVENTS: &str = "vnd-microsoft-provisioning,vnd-microsoft-roaming-contacts,vnd-microsoft-roaming-ACL,presence,presence.wpending,vnd-microsoft-roaming-self,vnd-microsoft-provisioning-v2";
+
+fn date(now: UnixTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = now.0 as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+impl Registrar {
+    pub(crate) fn new(auth: ServerAuth) -> Self {
+        Self {
+            auth,
+            bindings: HashMap::new(),
+            max_expires: 7200,
+        }
+    }
+
+    /// Answers one request. Responses to authenticated clients are signed.
+    pub(crate) fn handle(
+        &mut self,
+        req: &SipMessage,
+        now: UnixTime,
+        rng: &mut dyn CryptoRngCore,
+    ) -> (Vec<SipMessage>, Event) {
+        self.bindings.retain(|_, b| b.expires_at > now.0);
+        let m = req.message();
+        if m.method() == Some(Method::Ack) {
+            return (
+                Vec::new(),
+                Event::Served {
+                    method: "ACK".into(),
+                    aor: String::new(),
+                },
+            );
+        }
+        match self.auth.handle_request(&m, now, rng) {
+            Decision::Challenge { challenge, reason } => {
+                let resp = MessageBuilder::response_to(&m, 401, "Unauthorized", Some("reg1"))
+                    .header(H::Date, date(now))
+                    .header(H::WwwAuthenticate, challenge.to_value())
+                    .build();
+                let event = Event::Challenged {
+                    reason: reason.map(|r| r.to_string()),
+                };
+                (resp.into_iter().collect(), event)
+            }
+            Decision::Authenticated { opaque, aor, .. } => {
+                let (builder, event) = self.serve(&m, &aor, now);
+                let signed = builder.build().ok().and_then(|resp| {
+                    let info = self
+                        .auth
+                        .sign_response(&opaque, &resp.message(), rng)
+                        .ok()?;
+                    MessageBuilder::from_message(&resp.message())
+                        .header(H::AuthenticationInfo, info.to_value())
+                        .build()
+                        .ok()
+                });
+                (signed.into_iter().collect(), event)
+            }
+            _ => (
+                Vec::new(),
+                Event::Challenged {
+                    reason: Some("unknown decision".into()),
+                },
+            ),
+        }
+    }
+
+    fn serve(&mut self, m: &Message<'_>, aor: &str, now: UnixTime) -> (MessageBuilder, Event) {
+        let method = m
+            .method()
+            .map(|x| x.as_str().to_string())
+            .unwrap_or_default();
+        if m.method() != Some(Method::Register) {
+            let b = MessageBuilder::response_to(m, 200, "OK", Some("reg1"));
+            return (
+                b,
+                Event::Served {
+                    method,
+                    aor: aor.into(),
+                },
+            );
+        }
+        let requested = m.expires().ok().flatten().or_else(|| {
+            m.contacts()
+                .flatten()
+                .find_map(|c| c.address().and_then(|a| a.expires()))
+        });
+        let expires = requested.unwrap_or(3600).min(self.max_expires);
+        let contact = m
+            .headers()
+            .first(H::Contact)
+            .and_then(|h| h.value_str())
+            .unwrap_or("")
+            .to_string();
+        let mut b = MessageBuilder::response_to(m, 200, "OK", Some("reg1"));
+        let event = if expires == 0 {
+            self.bindings.remove(aor);
+            Event::Unregistered { aor: aor.into() }
+        } else {
+            self.bindings.insert(
+                aor.into(),
+                Binding {
+                    contact: contact.clone(),
+                    expires_at: now.0 + u64::from(expires),
+                },
+            );
+            b = b.header(H::Contact, format!("{contact};expires={expires}"));
+            Event::Registered {
+                aor: aor.into(),
+                expires,
+            }
+        };
+        b = b.header(H::Expires, expires.to_string());
+        for s in SUPPORTED {
+            b = b.header(H::Supported, *s);
+        }
+        (b.header(H::AllowEvents, ALLOW_EVENTS), event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            date(UnixTime(1_487_741_245)),
+            "Wed, 22 Feb 2017 05:27:25 GMT"
+        );
+        assert_eq!(date(UnixTime(0)), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert!(sip_core::Date::parse(date(UnixTime(1_795_600_000)).as_bytes()).is_ok());
+    }
+}
