@@ -1,0 +1,1387 @@
+//! A small, safe XML reader and writer shared by the protocol modules (and by `certprov`).
+//!
+//! The reader parses a whole response into a read-only [`Document`]: an arena of elements
+//! that borrow from the input. It is deliberately narrow:
+//!
+//! - **No DTDs.** A document type declaration is [`LimitError::DtdForbidden`] as soon as the
+//!   reader reaches it; nothing in it is interpreted, so entity-expansion attacks ("billion
+//!   laughs") and external entities cost nothing. Only the five predefined entities and
+//!   character references are resolved; any other `&name;` is
+//!   [`MalformedError::UndeclaredEntity`]. Characters outside the XML 1.0 `Char` production
+//!   are refused.
+//! - **Limits.** Body size, nesting depth, element count and attributes per element are
+//!   bounded by [`XmlLimits`]; the size is checked before parsing starts.
+//! - **Namespaces by URI.** Every element and attribute is resolved to its namespace URI;
+//!   lookups compare URIs (or, where a protocol's namespace is unknown, only the local name
+//!   via [`AnyNs`]). Prefixes are never compared. An undeclared prefix is an error.
+//! - **Verbatim spans.** [`Element::raw`] returns the exact bytes of an element, which is
+//!   how security tokens are kept byte for byte.
+//! - **UTF-8 only.** A UTF-8 byte order mark is skipped; other encodings are rejected.
+//!
+//! The writer side is [`XmlWriter`], which escapes every attribute value and text node it
+//! is given; element names are `&'static str` so they cannot come from input.
+//!
+//! ```
+//! use webticket::xml::{AnyNs, Document, XmlLimits};
+//!
+//! let body = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">
+//!   <s:Body><x:Item xmlns:x="urn:example" id="7">a &amp; b</x:Item></s:Body></s:Envelope>"#;
+//! let doc = Document::parse(body, &XmlLimits::default())?;
+//! let item = doc.root().find("urn:example", "Item").unwrap();
+//! assert_eq!(item.text(), "a & b");
+//! assert_eq!(item.attr("", "id"), Some("7"));
+//! assert_eq!(item.raw(), r#"<x:Item xmlns:x="urn:example" id="7">a &amp; b</x:Item>"#);
+//! assert!(doc.root().child(AnyNs, "Body").is_some());
+//!
+//! let bomb = br#"<!DOCTYPE l [<!ENTITY a "aaaa">]><l>&a;</l>"#;
+//! assert!(Document::parse(bomb, &XmlLimits::default()).is_err());
+//! # Ok::<(), webticket::Error>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use quick_xml::XmlVersion;
+use quick_xml::escape::EscapeError;
+use quick_xml::events::Event;
+
+use crate::error::{Error, LimitError, MalformedError, MisuseError};
+
+/// The namespace bound to the `xml` prefix by definition.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const NONE: u32 = u32::MAX;
+
+/// Limits applied while parsing. The defaults fit every Lync / Azure AD response with a
+/// wide margin (a MEX document is about 60 KiB, an RSTR about 8 KiB).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct XmlLimits {
+    /// Maximum body size in bytes (default 1 MiB).
+    pub max_size: usize,
+    /// Maximum element nesting depth (default 64).
+    pub max_depth: usize,
+    /// Maximum number of elements (default 20 000).
+    pub max_elements: usize,
+    /// Maximum number of attributes on one element, namespace declarations included
+    /// (default 64).
+    pub max_attributes: usize,
+}
+
+impl Default for XmlLimits {
+    fn default() -> Self {
+        Self {
+            max_size: 1 << 20,
+            max_depth: 64,
+            max_elements: 20_000,
+            max_attributes: 64,
+        }
+    }
+}
+
+impl XmlLimits {
+    /// Sets [`max_size`](Self::max_size).
+    pub fn max_size(mut self, bytes: usize) -> Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// Sets [`max_depth`](Self::max_depth).
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Sets [`max_elements`](Self::max_elements).
+    pub fn max_elements(mut self, n: usize) -> Self {
+        self.max_elements = n;
+        self
+    }
+
+    /// Sets [`max_attributes`](Self::max_attributes).
+    pub fn max_attributes(mut self, n: usize) -> Self {
+        self.max_attributes = n;
+        self
+    }
+}
+
+/// Namespace matcher used by the lookup methods of [`Element`].
+///
+/// Implemented for `&str` (exact URI; `""` means "no namespace"), for arrays and slices of
+/// `&str` (any of the URIs) and for [`AnyNs`] (local name only).
+pub trait NsMatch {
+    /// Whether `uri` matches.
+    fn matches(&self, uri: &str) -> bool;
+}
+
+impl NsMatch for str {
+    fn matches(&self, uri: &str) -> bool {
+        self == uri
+    }
+}
+
+impl<const N: usize> NsMatch for [&str; N] {
+    fn matches(&self, uri: &str) -> bool {
+        self.contains(&uri)
+    }
+}
+
+impl NsMatch for [&str] {
+    fn matches(&self, uri: &str) -> bool {
+        self.contains(&uri)
+    }
+}
+
+/// Matches every namespace: the lookup compares local names only. Used where a protocol's
+/// namespace URI is not known (autodiscover, `RealmInfo`, the `af:` diagnostics fault).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnyNs;
+
+impl<T: NsMatch + ?Sized> NsMatch for &T {
+    fn matches(&self, uri: &str) -> bool {
+        (**self).matches(uri)
+    }
+}
+
+impl NsMatch for AnyNs {
+    fn matches(&self, _uri: &str) -> bool {
+        true
+    }
+}
+
+#[derive(Debug)]
+struct Node<'a> {
+    prefix: &'a str,
+    local: &'a str,
+    ns: u32,
+    parent: u32,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+    attrs: (u32, u32),
+    decls: (u32, u32),
+    text: Option<Cow<'a, str>>,
+    span: (u32, u32),
+}
+
+#[derive(Debug)]
+struct AttrData<'a> {
+    prefix: &'a str,
+    local: &'a str,
+    ns: u32,
+    value: Cow<'a, str>,
+}
+
+/// A parsed, read-only XML document borrowing from its input.
+///
+/// Build it with [`Document::parse`] and navigate from [`Document::root`].
+pub struct Document<'a> {
+    src: &'a str,
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<AttrData<'a>>,
+    // (prefix, namespace id) for every namespace declaration, grouped per element.
+    decls: Vec<(&'a str, u32)>,
+    namespaces: Vec<Cow<'a, str>>,
+}
+
+impl fmt::Debug for Document<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("root", &self.root().local_name())
+            .field("elements", &self.nodes.len())
+            .field("bytes", &self.src.len())
+            .finish()
+    }
+}
+
+impl<'a> Document<'a> {
+    /// Parses `input` under `limits`.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError`] when a limit is exceeded or a DOCTYPE is present,
+    /// [`MalformedError`] when the input is not UTF-8, not well-formed, not
+    /// namespace-well-formed, or uses an undeclared entity.
+    pub fn parse(input: &'a [u8], limits: &XmlLimits) -> Result<Self, Error> {
+        if input.len() > limits.max_size || input.len() > (u32::MAX - 1) as usize {
+            return Err(LimitError::TooLarge {
+                size: input.len(),
+                limit: limits.max_size,
+            }
+            .into());
+        }
+        let bytes = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let src = std::str::from_utf8(bytes).map_err(|_| MalformedError::NotUtf8)?;
+        Parser::new(src, limits).run()
+    }
+
+    /// The document element.
+    pub fn root(&self) -> Element<'_, 'a> {
+        Element { doc: self, id: 0 }
+    }
+
+    /// The parsed text (after the byte order mark, if any).
+    pub fn source(&self) -> &'a str {
+        self.src
+    }
+
+    /// Number of elements in the document.
+    pub fn element_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn ns(&self, id: u32) -> &str {
+        &self.namespaces[id as usize]
+    }
+}
+
+/// An element of a [`Document`]. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Element<'d, 'a> {
+    doc: &'d Document<'a>,
+    id: u32,
+}
+
+impl fmt::Debug for Element<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Element({{{}}}{})", self.namespace(), self.local_name())
+    }
+}
+
+impl PartialEq for Element<'_, '_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.doc, other.doc) && self.id == other.id
+    }
+}
+
+impl<'d, 'a> Element<'d, 'a> {
+    fn node(&self) -> &'d Node<'a> {
+        &self.doc.nodes[self.id as usize]
+    }
+
+    fn at(&self, id: u32) -> Option<Self> {
+        (id != NONE).then_some(Self { doc: self.doc, id })
+    }
+
+    /// The local name (after the prefix).
+    pub fn local_name(&self) -> &'a str {
+        self.node().local
+    }
+
+    /// The prefix as written (`""` for none). For diagnostics only: never match on it.
+    pub fn prefix(&self) -> &'a str {
+        self.node().prefix
+    }
+
+    /// The namespace URI (`""` for no namespace).
+    pub fn namespace(&self) -> &'d str {
+        self.doc.ns(self.node().ns)
+    }
+
+    /// Whether this element has local name `local` in a namespace matching `ns`.
+    pub fn is(&self, ns: impl NsMatch, local: &str) -> bool {
+        self.local_name() == local && ns.matches(self.namespace())
+    }
+
+    /// The value (entity references resolved, whitespace normalized as XML requires) of the
+    /// attribute `local` in namespace `ns`. Unprefixed attributes have no namespace: pass
+    /// `""`.
+    pub fn attr(&self, ns: impl NsMatch, local: &str) -> Option<&'d str> {
+        self.attributes()
+            .find(|a| a.local_name == local && ns.matches(a.namespace))
+            .map(|a| a.value)
+    }
+
+    /// The attributes, namespace declarations excluded, in document order.
+    pub fn attributes(&self) -> impl Iterator<Item = Attribute<'d>> + 'd {
+        let (start, end) = self.node().attrs;
+        let doc = self.doc;
+        doc.attrs[start as usize..end as usize]
+            .iter()
+            .map(move |a| Attribute {
+                local_name: a.local,
+                namespace: doc.ns(a.ns),
+                value: &a.value,
+            })
+    }
+
+    /// The parent element (`None` for the document element).
+    pub fn parent(&self) -> Option<Self> {
+        self.at(self.node().parent)
+    }
+
+    /// The child elements in document order.
+    pub fn children(&self) -> Children<'d, 'a> {
+        Children {
+            next: self.at(self.node().first_child),
+        }
+    }
+
+    /// The first child element named `local` in a namespace matching `ns`.
+    pub fn child(&self, ns: impl NsMatch, local: &str) -> Option<Self> {
+        self.children().find(|c| c.is(&ns, local))
+    }
+
+    /// All child elements named `local` in a namespace matching `ns`.
+    pub fn children_named<N: NsMatch + 'd>(
+        &self,
+        ns: N,
+        local: &'d str,
+    ) -> impl Iterator<Item = Self> + 'd {
+        self.children().filter(move |c| c.is(&ns, local))
+    }
+
+    /// Follows a path of child steps, each `(namespace, local name)`.
+    pub fn path<N: NsMatch>(&self, steps: &[(N, &str)]) -> Option<Self> {
+        steps
+            .iter()
+            .try_fold(*self, |el, (ns, local)| el.child(ns, local))
+    }
+
+    /// The descendants (not including `self`) in document order.
+    pub fn descendants(&self) -> Descendants<'d, 'a> {
+        let end = self.subtree_end();
+        Descendants {
+            doc: self.doc,
+            next: self.id + 1,
+            end,
+        }
+    }
+
+    /// The first descendant named `local` in a namespace matching `ns`.
+    pub fn find(&self, ns: impl NsMatch, local: &str) -> Option<Self> {
+        self.descendants().find(|c| c.is(&ns, local))
+    }
+
+    // Nodes are stored in document order, so a subtree is a contiguous id range.
+    fn subtree_end(&self) -> u32 {
+        let mut cur = *self;
+        loop {
+            if let Some(sib) = cur.at(cur.node().next_sibling) {
+                return sib.id;
+            }
+            match cur.parent() {
+                Some(p) => cur = p,
+                None => return self.doc.nodes.len() as u32,
+            }
+        }
+    }
+
+    /// The character data directly inside this element (entity references resolved,
+    /// line ends normalized). Whitespace-only text between child elements is dropped, so
+    /// for a container element this is usually `""`.
+    pub fn text(&self) -> &'d str {
+        self.node().text.as_deref().unwrap_or("")
+    }
+
+    /// [`text`](Self::text) without leading and trailing XML whitespace.
+    pub fn text_trimmed(&self) -> &'d str {
+        self.text().trim_matches(is_xml_ws)
+    }
+
+    /// The exact source text of this element, from `<` of the start tag to `>` of the end
+    /// tag. Namespace declarations on ancestors are not included; see
+    /// [`raw_standalone`](Self::raw_standalone).
+    pub fn raw(&self) -> &'a str {
+        let (s, e) = self.node().span;
+        &self.doc.src[s as usize..e as usize]
+    }
+
+    /// The in-scope namespace URI for `prefix` (`""` = the default namespace) at this
+    /// element, for resolving QName-valued text such as a fault code.
+    pub fn lookup_namespace(&self, prefix: &str) -> Option<&'d str> {
+        if prefix == "xml" {
+            return Some(XML_NS);
+        }
+        let mut cur = Some(*self);
+        while let Some(el) = cur {
+            let (s, e) = el.node().decls;
+            if let Some((_, ns)) = self.doc.decls[s as usize..e as usize]
+                .iter()
+                .find(|(p, _)| *p == prefix)
+            {
+                return Some(self.doc.ns(*ns));
+            }
+            cur = el.parent();
+        }
+        (prefix.is_empty()).then_some("")
+    }
+
+    /// [`raw`](Self::raw), made self-contained: when the element or its descendants use
+    /// namespace prefixes declared on an ancestor, the missing declarations are inserted
+    /// into the start tag. Otherwise (the usual case) the exact source is returned
+    /// unchanged.
+    ///
+    /// Inserting declarations of prefixes that are used does not change the exclusive XML
+    /// canonicalization of the element, so a signature over it stays valid.
+    pub fn raw_standalone(&self) -> Cow<'a, str> {
+        let mut missing: Vec<(&'d str, &'d str)> = Vec::new();
+        let root_id = self.id;
+        let mut note = |el: &Element<'d, 'a>, prefix: &'d str| {
+            if prefix == "xml" || missing.iter().any(|(p, _)| *p == prefix) {
+                return;
+            }
+            // Declared inside the subtree (on el or an ancestor up to the root)?
+            let mut cur = Some(*el);
+            while let Some(c) = cur {
+                let (s, e) = c.node().decls;
+                if self.doc.decls[s as usize..e as usize]
+                    .iter()
+                    .any(|(p, _)| *p == prefix)
+                {
+                    return;
+                }
+                if c.id == root_id {
+                    break;
+                }
+                cur = c.parent();
+            }
+            if let Some(uri) = el.lookup_namespace(prefix)
+                && !(prefix.is_empty() && uri.is_empty())
+            {
+                missing.push((prefix, uri));
+            }
+        };
+        note(self, self.prefix());
+        for a in &self.doc.attrs[self.node().attrs.0 as usize..self.node().attrs.1 as usize] {
+            if !a.prefix.is_empty() {
+                note(self, a.prefix);
+            }
+        }
+        for d in self.descendants() {
+            note(&d, d.prefix());
+            for a in &self.doc.attrs[d.node().attrs.0 as usize..d.node().attrs.1 as usize] {
+                if !a.prefix.is_empty() {
+                    note(&d, a.prefix);
+                }
+            }
+        }
+        let raw = self.raw();
+        if missing.is_empty() {
+            return Cow::Borrowed(raw);
+        }
+        let name_len = 1
+            + self.prefix().len()
+            + if self.prefix().is_empty() { 0 } else { 1 }
+            + self.local_name().len();
+        let mut out = String::with_capacity(raw.len() + 64);
+        out.push_str(&raw[..name_len]);
+        for (p, uri) in missing {
+            out.push_str(if p.is_empty() { " xmlns" } else { " xmlns:" });
+            out.push_str(p);
+            out.push_str("=\"");
+            escape_attr_into(&mut out, uri);
+            out.push('"');
+        }
+        out.push_str(&raw[name_len..]);
+        Cow::Owned(out)
+    }
+}
+
+/// An attribute of an [`Element`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attribute<'d> {
+    /// Local name.
+    pub local_name: &'d str,
+    /// Namespace URI (`""` for unprefixed attributes).
+    pub namespace: &'d str,
+    /// Normalized value.
+    pub value: &'d str,
+}
+
+/// Iterator over child elements, see [`Element::children`].
+#[derive(Clone, Debug)]
+pub struct Children<'d, 'a> {
+    next: Option<Element<'d, 'a>>,
+}
+
+impl<'d, 'a> Iterator for Children<'d, 'a> {
+    type Item = Element<'d, 'a>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let cur = self.next?;
+        self.next = cur.at(cur.node().next_sibling);
+        Some(cur)
+    }
+}
+
+/// Iterator over descendants, see [`Element::descendants`].
+#[derive(Clone, Debug)]
+pub struct Descendants<'d, 'a> {
+    doc: &'d Document<'a>,
+    next: u32,
+    end: u32,
+}
+
+impl<'d, 'a> Iterator for Descendants<'d, 'a> {
+    type Item = Element<'d, 'a>;
+    fn next(&mut self) -> Option<Self::Item> {
+        (self.next < self.end).then(|| {
+            let el = Element {
+                doc: self.doc,
+                id: self.next,
+            };
+            self.next += 1;
+            el
+        })
+    }
+}
+
+fn is_xml_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+// The byte classifiers below fold without early exit so that they vectorize.
+fn is_ws_only(s: &str) -> bool {
+    !s.bytes().fold(false, |bad, b| {
+        bad | !matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    })
+}
+
+/// Re-borrows `part` from `src` when it points into it (it does for a slice reader).
+fn reborrow<'a>(src: &'a str, part: &str) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    src.get(start..start.checked_add(part.len())?)
+}
+
+fn keep<'a>(src: &'a str, part: Cow<'_, str>) -> Cow<'a, str> {
+    match part {
+        Cow::Borrowed(b) => match reborrow(src, b) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(b.to_owned()),
+        },
+        Cow::Owned(o) => Cow::Owned(o),
+    }
+}
+
+struct Parser<'a, 'l> {
+    src: &'a str,
+    limits: &'l XmlLimits,
+    doc: Document<'a>,
+    // (node id, number of bindings before this element)
+    stack: Vec<(u32, usize)>,
+    bindings: Vec<(&'a str, u32)>,
+}
+
+impl<'a, 'l> Parser<'a, 'l> {
+    fn new(src: &'a str, limits: &'l XmlLimits) -> Self {
+        let estimate = (src.len() / 48).min(4096);
+        Self {
+            src,
+            limits,
+            doc: Document {
+                src,
+                nodes: Vec::with_capacity(estimate),
+                attrs: Vec::with_capacity(estimate),
+                decls: Vec::with_capacity(8),
+                namespaces: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NS)],
+            },
+            stack: Vec::with_capacity(16),
+            bindings: Vec::with_capacity(16),
+        }
+    }
+
+    fn xml_err(&self, offset: u64, reason: impl Into<String>) -> Error {
+        MalformedError::Xml {
+            offset: offset as usize,
+            reason: reason.into(),
+        }
+        .into()
+    }
+
+    fn map_err(&self, e: quick_xml::Error, offset: u64) -> Error {
+        match e {
+            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
+                MalformedError::UndeclaredEntity { name }.into()
+            }
+            other => self.xml_err(offset, other.to_string()),
+        }
+    }
+
+    fn intern(&mut self, uri: Cow<'a, str>) -> u32 {
+        if let Some(i) = self.doc.namespaces.iter().position(|n| *n == uri) {
+            return i as u32;
+        }
+        self.doc.namespaces.push(uri);
+        (self.doc.namespaces.len() - 1) as u32
+    }
+
+    fn resolve(&self, prefix: &str) -> Option<u32> {
+        if prefix == "xml" {
+            return Some(1);
+        }
+        match self.bindings.iter().rev().find(|(p, _)| *p == prefix) {
+            Some((_, ns)) => Some(*ns),
+            None if prefix.is_empty() => Some(0),
+            None => None,
+        }
+    }
+
+    fn run(mut self) -> Result<Document<'a>, Error> {
+        let mut reader = quick_xml::Reader::from_str(self.src);
+        {
+            let cfg = reader.config_mut();
+            cfg.check_end_names = false;
+            cfg.expand_empty_elements = false;
+            cfg.trim_text(false);
+        }
+        let mut seen_root = false;
+        loop {
+            let before = reader.buffer_position();
+            let event = reader
+                .read_event()
+                .map_err(|e| self.map_err(e, reader.error_position()))?;
+            let after = reader.buffer_position();
+            match event {
+                Event::Start(e) | Event::Empty(e) if self.stack.is_empty() && seen_root => {
+                    drop(e);
+                    return Err(self.xml_err(before, "more than one document element"));
+                }
+                Event::Start(e) => {
+                    seen_root = true;
+                    self.open(&e, before, after)?;
+                }
+                Event::Empty(e) => {
+                    seen_root = true;
+                    let id = self.open(&e, before, after)?;
+                    self.close(id, after);
+                }
+                Event::End(e) => {
+                    let (id, _) = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| self.xml_err(before, "unexpected end tag"))?;
+                    // End names are checked here rather than by the reader (which would
+                    // copy every start name into a buffer).
+                    let n = &self.doc.nodes[id as usize];
+                    let end_name = e.name();
+                    let end: &str = end_name.as_ref();
+                    let matches = match end.split_at_checked(n.prefix.len()) {
+                        _ if n.prefix.is_empty() => end == n.local,
+                        Some((p, rest)) => p == n.prefix && rest.strip_prefix(':') == Some(n.local),
+                        None => false,
+                    };
+                    if !matches {
+                        return Err(self.xml_err(
+                            before,
+                            format!("end tag `{end}` does not match the start tag"),
+                        ));
+                    }
+                    self.close(id, after);
+                }
+                Event::Text(t) => {
+                    let content = t.xml10_content();
+                    self.add_text(keep(self.src, content), before)?;
+                }
+                Event::CData(c) => {
+                    let content = c.xml10_content();
+                    if self.stack.is_empty() {
+                        return Err(
+                            self.xml_err(before, "character data outside the document element")
+                        );
+                    }
+                    self.add_text(keep(self.src, content), before)?;
+                }
+                Event::GeneralRef(r) => {
+                    let ch = if r.is_char_ref() {
+                        r.resolve_char_ref()
+                            .map_err(|e| self.map_err(e, before))?
+                            .filter(|c| is_xml_char(*c))
+                            .ok_or_else(|| self.xml_err(before, "invalid character reference"))?
+                    } else {
+                        match &*r {
+                            "lt" => '<',
+                            "gt" => '>',
+                            "amp" => '&',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            name => {
+                                return Err(MalformedError::UndeclaredEntity {
+                                    name: name.to_owned(),
+                                }
+                                .into());
+                            }
+                        }
+                    };
+                    let mut buf = [0u8; 4];
+                    let s: &str = ch.encode_utf8(&mut buf);
+                    self.add_text(Cow::Owned(s.to_owned()), before)?;
+                }
+                Event::DocType(_) => return Err(LimitError::DtdForbidden.into()),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !self.stack.is_empty() {
+            return Err(self.xml_err(self.src.len() as u64, "unexpected end of document"));
+        }
+        if !seen_root {
+            return Err(self.xml_err(0, "no document element"));
+        }
+        Ok(self.doc)
+    }
+
+    fn add_text(&mut self, seg: Cow<'a, str>, offset: u64) -> Result<(), Error> {
+        let (ws_only, suspicious) = classify_text(&seg);
+        if suspicious && !seg.chars().all(is_xml_char) {
+            return Err(self.xml_err(offset, "invalid character in character data"));
+        }
+        let Some(&(id, _)) = self.stack.last() else {
+            if ws_only {
+                return Ok(());
+            }
+            return Err(self.xml_err(offset, "character data outside the document element"));
+        };
+        let node = &mut self.doc.nodes[id as usize];
+        if ws_only && node.first_child != NONE {
+            return Ok(());
+        }
+        match &mut node.text {
+            None => node.text = Some(seg),
+            Some(t) => t.to_mut().push_str(&seg),
+        }
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        e: &quick_xml::events::BytesStart<'_>,
+        before: u64,
+        _after: u64,
+    ) -> Result<u32, Error> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(LimitError::TooDeep {
+                limit: self.limits.max_depth,
+            }
+            .into());
+        }
+        if self.doc.nodes.len() >= self.limits.max_elements {
+            return Err(LimitError::TooManyElements {
+                limit: self.limits.max_elements,
+            }
+            .into());
+        }
+        let start = before as usize;
+        let name_len = e.name().as_ref().len();
+        let qname: &'a str = self
+            .src
+            .get(start + 1..start + 1 + name_len)
+            .ok_or_else(|| self.xml_err(before, "bad start tag"))?;
+        let (prefix, local) = split_qname(qname);
+
+        // Attributes: namespace declarations are applied first, then every attribute of
+        // this element is resolved against the (now complete) bindings.
+        let bindings_before = self.bindings.len();
+        let decl_start = self.doc.decls.len() as u32;
+        let attr_start = self.doc.attrs.len();
+        let mut count = 0usize;
+        let raw_attrs = reborrow(self.src, e.attributes_raw())
+            .ok_or_else(|| self.xml_err(before, "bad start tag"))?;
+        let mut pos = 0;
+        loop {
+            let (key_str, raw) = match next_attr(raw_attrs, &mut pos) {
+                Ok(Some(kv)) => kv,
+                Ok(None) => break,
+                Err(reason) => return Err(self.xml_err(before, reason)),
+            };
+            count += 1;
+            if count > self.limits.max_attributes {
+                return Err(LimitError::TooManyAttributes {
+                    limit: self.limits.max_attributes,
+                }
+                .into());
+            }
+            let value: Cow<'a, str> = if is_plain(raw) {
+                // Nothing to resolve or normalize: borrow the source.
+                Cow::Borrowed(raw)
+            } else {
+                if raw.contains('<') {
+                    return Err(self.xml_err(before, "`<` in attribute value"));
+                }
+                let attr = quick_xml::events::attributes::Attribute {
+                    key: quick_xml::name::QName(key_str),
+                    value: Cow::Borrowed(raw),
+                };
+                let v = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| self.map_err(err, before))?;
+                if !v.chars().all(is_xml_char) {
+                    return Err(self.xml_err(before, "invalid character in attribute value"));
+                }
+                v
+            };
+            if key_str == "xmlns" || key_str.starts_with("xmlns:") {
+                let p: &'a str = key_str.get(6..).unwrap_or("");
+                if !p.is_empty() && value.is_empty() {
+                    return Err(self.xml_err(before, "empty namespace name for a prefix"));
+                }
+                if p == "xmlns" || (p == "xml" && value != XML_NS) {
+                    return Err(self.xml_err(before, "reserved namespace prefix"));
+                }
+                let ns = self.intern(value);
+                self.bindings.push((p, ns));
+                self.doc.decls.push((p, ns));
+            } else {
+                let (p, l) = split_qname(key_str);
+                self.doc.attrs.push(AttrData {
+                    prefix: p,
+                    local: l,
+                    ns: 0,
+                    value,
+                });
+            }
+        }
+        let decl_end = self.doc.decls.len() as u32;
+
+        let ns = self
+            .resolve(prefix)
+            .ok_or_else(|| MalformedError::UnboundPrefix {
+                prefix: prefix.to_owned(),
+            })?;
+        for i in attr_start..self.doc.attrs.len() {
+            let a = &self.doc.attrs[i];
+            let ans = if a.prefix.is_empty() {
+                0
+            } else {
+                self.resolve(a.prefix)
+                    .ok_or_else(|| MalformedError::UnboundPrefix {
+                        prefix: a.prefix.to_owned(),
+                    })?
+            };
+            let dup = self.doc.attrs[attr_start..i]
+                .iter()
+                .any(|b| b.ns == ans && b.local == a.local);
+            if dup {
+                return Err(self.xml_err(before, "duplicate attribute"));
+            }
+            self.doc.attrs[i].ns = ans;
+        }
+        let attr_start = attr_start as u32;
+        let attr_end = self.doc.attrs.len() as u32;
+
+        let id = self.doc.nodes.len() as u32;
+        let parent = self.stack.last().map_or(NONE, |&(p, _)| p);
+        self.doc.nodes.push(Node {
+            prefix,
+            local,
+            ns,
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            attrs: (attr_start, attr_end),
+            decls: (decl_start, decl_end),
+            text: None,
+            span: (start as u32, start as u32),
+        });
+        if parent != NONE {
+            let p = &mut self.doc.nodes[parent as usize];
+            // Whitespace before the first child element is layout, not content.
+            if p.first_child == NONE && p.text.as_deref().is_some_and(is_ws_only) {
+                p.text = None;
+            }
+            let last = p.last_child;
+            if last == NONE {
+                p.first_child = id;
+            } else {
+                self.doc.nodes[last as usize].next_sibling = id;
+            }
+            self.doc.nodes[parent as usize].last_child = id;
+        }
+        self.stack.push((id, bindings_before));
+        Ok(id)
+    }
+
+    fn close(&mut self, id: u32, after: u64) {
+        if let Some((top, bindings_before)) = self.stack.pop() {
+            debug_assert_eq!(top, id);
+            self.bindings.truncate(bindings_before);
+        }
+        self.doc.nodes[id as usize].span.1 = after as u32;
+    }
+}
+
+/// Reads the next `name="value"` (or `'value'`) of a start tag's attribute text, advancing
+/// `pos`. Attributes must be separated from the name and from each other by whitespace.
+/// Returns the name and the raw (unnormalized) value.
+fn next_attr<'a>(s: &'a str, pos: &mut usize) -> Result<Option<(&'a str, &'a str)>, &'static str> {
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut i = *pos;
+    while i < b.len() && ws(b[i]) {
+        i += 1;
+    }
+    if i == b.len() {
+        *pos = i;
+        return Ok(None);
+    }
+    if i == *pos {
+        return Err("attributes must be separated by whitespace");
+    }
+    let key_start = i;
+    while i < b.len() && !ws(b[i]) && b[i] != b'=' {
+        if matches!(b[i], b'"' | b'\'' | b'<' | b'>' | b'&' | b'/') {
+            return Err("invalid attribute name");
+        }
+        i += 1;
+    }
+    let key = &s[key_start..i];
+    while i < b.len() && ws(b[i]) {
+        i += 1;
+    }
+    if key.is_empty() || b.get(i) != Some(&b'=') {
+        return Err("expected `=` after an attribute name");
+    }
+    i += 1;
+    while i < b.len() && ws(b[i]) {
+        i += 1;
+    }
+    let Some(&quote @ (b'"' | b'\'')) = b.get(i) else {
+        return Err("attribute value must be quoted");
+    };
+    let value_start = i + 1;
+    let len = b[value_start..]
+        .iter()
+        .position(|&c| c == quote)
+        .ok_or("unterminated attribute value")?;
+    *pos = value_start + len + 1;
+    Ok(Some((key, &s[value_start..value_start + len])))
+}
+
+fn split_qname(q: &str) -> (&str, &str) {
+    match q.bytes().position(|b| b == b':') {
+        Some(i) => (&q[..i], &q[i + 1..]),
+        None => ("", q),
+    }
+}
+
+/// Whether `s` needs no entity resolution, no whitespace normalization and no
+/// character-range check: only printable ASCII and UTF-8 outside `U+E000..=U+FFFF`.
+fn is_plain(s: &str) -> bool {
+    !s.bytes().fold(false, |bad, b| {
+        bad | (b < 0x20) | (b == b'&') | (b == b'<') | (b == 0xEF)
+    })
+}
+
+/// One pass over character data: (whitespace only, may hold a non-XML character).
+fn classify_text(s: &str) -> (bool, bool) {
+    let (not_ws, suspicious) = s.bytes().fold((false, false), |(nw, sus), b| {
+        let ws = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        (nw | !ws, sus | ((b < 0x20) & !ws) | (b == 0xEF))
+    });
+    (!not_ws, suspicious)
+}
+
+/// Whether `c` may appear in an XML 1.0 document.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Checks that `value` can be represented in XML 1.0.
+///
+/// # Errors
+///
+/// [`MisuseError::InvalidXmlChar`] naming `what`.
+pub fn check_xml_chars(what: &'static str, value: &str) -> Result<(), Error> {
+    if value.chars().all(is_xml_char) {
+        Ok(())
+    } else {
+        Err(MisuseError::InvalidXmlChar { what }.into())
+    }
+}
+
+fn escape_text_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_attr_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Escapes `s` for use as XML character data (`&`, `<`, `>`, CR).
+pub fn escape_text(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '\r']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    escape_text_into(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// Escapes `s` for use inside a double- or single-quoted attribute value (`&`, `<`, `>`,
+/// quotes, tab, CR, LF).
+pub fn escape_attr(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'', '\t', '\n', '\r']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    escape_attr_into(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// A minimal XML writer that escapes everything it is given.
+///
+/// Element and attribute names are `&'static str` (protocol constants); attribute values
+/// and text are escaped. [`raw`](Self::raw) appends an already-serialized fragment (a token
+/// kept verbatim, or the output of another writer) and is the only unescaped path.
+///
+/// Empty elements are written as a start/end tag pair, the form exclusive XML
+/// canonicalization produces, so written fragments can be signed as they are.
+///
+/// ```
+/// use webticket::xml::XmlWriter;
+///
+/// let mut w = XmlWriter::new();
+/// w.open("a:Item", &[("xmlns:a", "urn:x"), ("name", "Q&A \"1\"")]);
+/// w.text("1 < 2");
+/// w.close("a:Item");
+/// w.leaf("b", &[], "");
+/// assert_eq!(
+///     w.finish()?,
+///     r#"<a:Item xmlns:a="urn:x" name="Q&amp;A &quot;1&quot;">1 &lt; 2</a:Item><b></b>"#
+/// );
+///
+/// let mut bad = XmlWriter::new();
+/// bad.text("bell \u{7}");
+/// assert!(bad.finish().is_err());
+/// # Ok::<(), webticket::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct XmlWriter {
+    buf: String,
+    invalid: bool,
+}
+
+impl XmlWriter {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty writer with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            buf: String::with_capacity(n),
+            invalid: false,
+        }
+    }
+
+    fn check(&mut self, s: &str) {
+        if !s.chars().all(is_xml_char) {
+            self.invalid = true;
+        }
+    }
+
+    /// Writes a start tag with attributes.
+    pub fn open(&mut self, name: &'static str, attrs: &[(&'static str, &str)]) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        for (k, v) in attrs {
+            self.check(v);
+            self.buf.push(' ');
+            self.buf.push_str(k);
+            self.buf.push_str("=\"");
+            escape_attr_into(&mut self.buf, v);
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self
+    }
+
+    /// Writes an end tag.
+    pub fn close(&mut self, name: &'static str) -> &mut Self {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self
+    }
+
+    /// Writes escaped character data.
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        self.check(text);
+        escape_text_into(&mut self.buf, text);
+        self
+    }
+
+    /// Writes `<name attrs>text</name>`.
+    pub fn leaf(
+        &mut self,
+        name: &'static str,
+        attrs: &[(&'static str, &str)],
+        text: &str,
+    ) -> &mut Self {
+        self.open(name, attrs).text(text).close(name)
+    }
+
+    /// Appends an already-serialized XML fragment without escaping. Only pass fragments
+    /// produced by this crate (writers, verbatim tokens from parsed responses).
+    pub fn raw(&mut self, xml: &str) -> &mut Self {
+        self.buf.push_str(xml);
+        self
+    }
+
+    /// The text written so far.
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// Returns the XML.
+    ///
+    /// # Errors
+    ///
+    /// [`MisuseError::InvalidXmlChar`] when a value contained a character XML cannot
+    /// represent.
+    pub fn finish(self) -> Result<String, Error> {
+        if self.invalid {
+            return Err(MisuseError::InvalidXmlChar { what: "xml value" }.into());
+        }
+        Ok(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Document<'_>, Error> {
+        Document::parse(s.as_bytes(), &XmlLimits::default())
+    }
+
+    #[test]
+    fn namespaces_resolve_by_uri() {
+        let doc = parse(
+            r#"<a:r xmlns:a="urn:1" xmlns="urn:d"><b:x xmlns:b="urn:1" b:k="v" k="w"/><y/><a:z xmlns:a="urn:2"/></a:r>"#,
+        )
+        .unwrap();
+        let r = doc.root();
+        assert!(r.is("urn:1", "r"));
+        let kids: Vec<_> = r.children().collect();
+        assert_eq!(kids.len(), 3);
+        assert!(kids[0].is("urn:1", "x"));
+        assert_eq!(kids[0].attr("urn:1", "k"), Some("v"));
+        assert_eq!(kids[0].attr("", "k"), Some("w"));
+        assert!(kids[1].is("urn:d", "y"));
+        assert!(kids[2].is("urn:2", "z"));
+        assert_eq!(r.child("urn:1", "x"), Some(kids[0]));
+        assert_eq!(r.child(["urn:9", "urn:2"], "z"), Some(kids[2]));
+        assert_eq!(kids[2].lookup_namespace("a"), Some("urn:2"));
+        assert_eq!(kids[1].lookup_namespace("a"), Some("urn:1"));
+    }
+
+    #[test]
+    fn text_and_entities() {
+        let doc =
+            parse("<r>\n  <a>x &amp; &#x41;&#66; <![CDATA[<y>]]></a>\n  <b>  </b>\n</r>").unwrap();
+        let r = doc.root();
+        assert_eq!(r.text(), "");
+        assert_eq!(r.child("", "a").unwrap().text(), "x & AB <y>");
+        assert_eq!(r.child("", "b").unwrap().text(), "  ");
+        assert_eq!(r.child("", "b").unwrap().text_trimmed(), "");
+    }
+
+    #[test]
+    fn spans_are_exact() {
+        let src = "<?xml version=\"1.0\"?>\n<r><a k='1'>t<b/></a><c/></r>";
+        let attrs = Document::parse(
+            b"<r a = '1'\n\tb=\"x y\" c='&quot;'/>",
+            &XmlLimits::default(),
+        )
+        .unwrap();
+        let got: Vec<_> = attrs
+            .root()
+            .attributes()
+            .map(|a| (a.local_name, a.value))
+            .collect();
+        assert_eq!(got, [("a", "1"), ("b", "x y"), ("c", "\"")]);
+        let doc = parse(src).unwrap();
+        let r = doc.root();
+        assert_eq!(r.raw(), "<r><a k='1'>t<b/></a><c/></r>");
+        let a = r.child("", "a").unwrap();
+        assert_eq!(a.raw(), "<a k='1'>t<b/></a>");
+        assert_eq!(a.child("", "b").unwrap().raw(), "<b/>");
+        assert_eq!(r.child("", "c").unwrap().raw(), "<c/>");
+        assert_eq!(r.descendants().count(), 3);
+        assert_eq!(a.descendants().count(), 1);
+    }
+
+    #[test]
+    fn raw_standalone_injects_missing_declarations() {
+        let doc =
+            parse(r#"<e xmlns:s="urn:s" xmlns:q="urn:q"><s:A q:x="1"><s:B/></s:A></e>"#).unwrap();
+        let a = doc.root().child("urn:s", "A").unwrap();
+        assert_eq!(
+            a.raw_standalone(),
+            r#"<s:A xmlns:s="urn:s" xmlns:q="urn:q" q:x="1"><s:B/></s:A>"#
+        );
+        let doc = parse(r#"<e><s:A xmlns:s="urn:s"><s:B/></s:A></e>"#).unwrap();
+        let a = doc.root().child("urn:s", "A").unwrap();
+        assert!(matches!(a.raw_standalone(), Cow::Borrowed(_)));
+        let doc = parse(r#"<e xmlns="urn:d"><A/></e>"#).unwrap();
+        let a = doc.root().child("urn:d", "A").unwrap();
+        assert_eq!(a.raw_standalone(), r#"<A xmlns="urn:d"/>"#);
+    }
+
+    #[test]
+    fn rejects_bad_documents() {
+        type Check = fn(&Error) -> bool;
+        let cases: &[(&str, Check)] = &[
+            ("<a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a></b>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/><b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("text", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<p:a/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::UnboundPrefix { .. }))
+            }),
+            ("<a p:x='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::UnboundPrefix { .. }))
+            }),
+            ("<a>&foo;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::UndeclaredEntity { .. }))
+            }),
+            ("<a x='&foo;'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::UndeclaredEntity { .. }))
+            }),
+            ("<a>&#0;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&#1;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>\u{1}</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>\u{FFFE}</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='&#1;'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='\u{FFFF}'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='1' x='2'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='1'y='2'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x=1/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a ='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x\"y='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='<'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            (
+                "<a xmlns:p='urn:1' xmlns:q='urn:1' p:x='1' q:x='2'/>",
+                |e| matches!(e, Error::Malformed(MalformedError::Xml { .. })),
+            ),
+            ("<!DOCTYPE a><a/>", |e| {
+                matches!(e, Error::Limit(LimitError::DtdForbidden))
+            }),
+            ("<a><!doctype a></a>", |e| {
+                matches!(e, Error::Limit(LimitError::DtdForbidden))
+            }),
+        ];
+        for (src, check) in cases {
+            let err = parse(src).expect_err(src);
+            assert!(check(&err), "{src}: {err:?}");
+        }
+        assert!(matches!(
+            Document::parse(b"<a>\xff</a>", &XmlLimits::default()),
+            Err(Error::Malformed(MalformedError::NotUtf8))
+        ));
+    }
+
+    #[test]
+    fn limits() {
+        let deep = "<a>".repeat(10) + &"</a>".repeat(10);
+        let l = XmlLimits::default().max_depth(9);
+        assert!(matches!(
+            Document::parse(deep.as_bytes(), &l),
+            Err(Error::Limit(LimitError::TooDeep { limit: 9 }))
+        ));
+        assert!(Document::parse(deep.as_bytes(), &XmlLimits::default().max_depth(10)).is_ok());
+        let l = XmlLimits::default().max_elements(3);
+        assert!(matches!(
+            Document::parse(b"<a><b/><c/><d/></a>", &l),
+            Err(Error::Limit(LimitError::TooManyElements { limit: 3 }))
+        ));
+        let l = XmlLimits::default().max_attributes(2);
+        assert!(matches!(
+            Document::parse(b"<a x='1' y='2' z='3'/>", &l),
+            Err(Error::Limit(LimitError::TooManyAttributes { limit: 2 }))
+        ));
+        let l = XmlLimits::default().max_size(5);
+        assert!(matches!(
+            Document::parse(b"<abc/>", &l),
+            Err(Error::Limit(LimitError::TooLarge { size: 6, limit: 5 }))
+        ));
+    }
+
+    #[test]
+    fn bom_is_skipped() {
+        let doc = Document::parse(b"\xEF\xBB\xBF<a>x</a>", &XmlLimits::default()).unwrap();
+        assert_eq!(doc.root().raw(), "<a>x</a>");
+        // Characters in U+E000..=U+FFFD are fine.
+        let doc = Document::parse(
+            "<a b='\u{E000}'>\u{FFFD}</a>".as_bytes(),
+            &XmlLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(doc.root().attr("", "b"), Some("\u{E000}"));
+        assert_eq!(doc.root().text(), "\u{FFFD}");
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_text("a&b<c>d\re"), "a&amp;b&lt;c&gt;d&#xD;e");
+        assert_eq!(escape_attr("\"'\t\n"), "&quot;&apos;&#x9;&#xA;");
+        assert!(matches!(escape_text("plain"), Cow::Borrowed(_)));
+        // What the writer escapes, the reader reads back.
+        let nasty = "p&ss<w>\"o'rd\r\n\t]]>";
+        let mut w = XmlWriter::new();
+        w.leaf("a", &[("k", nasty)], nasty);
+        let xml = w.finish().unwrap();
+        let doc = parse(&xml).unwrap();
+        assert_eq!(doc.root().attr("", "k"), Some(nasty));
+        assert_eq!(doc.root().text(), nasty);
+    }
+}
