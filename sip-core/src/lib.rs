@@ -66,7 +66,7 @@
 //!
 //! # Crate features
 //!
-//! - `codec`: [`SipCodec`], a `tokio_util::codec` Decoder/Encoder over [`StreamFramer`].
+//! - `codec`: `SipCodec`, a `tokio_util::codec` Decoder/Encoder over [`StreamFramer`].
 //!   Off by default; without it the crate has no tokio dependency.
 //!
 //! The crate is `#![forbid(unsafe_code)]`.

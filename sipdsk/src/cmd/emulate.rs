@@ -44,7 +44,7 @@ pub(crate) struct Args {
     /// Accept TLS-DSK client certificates issued by this CA (PEM).
     #[arg(long)]
     client_ca: PathBuf,
-    /// The TLS-DSK targetname (defaults to sip.<domain>).
+    /// The TLS-DSK targetname (defaults to `sip.<domain>`).
     #[arg(long)]
     targetname: Option<String>,
     /// Plain TCP instead of TLS for SIP (for tests and sipp).
