@@ -122,18 +122,27 @@ impl MessageBuilder {
 
     /// Starts a response.
     pub fn response(status: u16, reason: &str) -> Self {
+        Self::response_bytes(status, reason.as_bytes())
+    }
+
+    /// Starts a response with a reason phrase given as raw bytes (as a lenient parse may
+    /// hold it). Control characters are refused; a phrase that is not UTF-8 is written
+    /// as is, and [`MessageBuilder::build`] then refuses it because the strict parser
+    /// requires UTF-8 (use [`MessageBuilder::into_bytes`] to send it anyway).
+    pub fn response_bytes(status: u16, reason: &[u8]) -> Self {
         let mut b = Self::start();
         if !(100..=699).contains(&status) {
             b.fail(BuildError::InvalidStatus(status));
         }
         if reason
-            .bytes()
-            .any(|c| (c < b' ' && c != b'\t') || c == 0x7f)
+            .iter()
+            .any(|&c| (c < b' ' && c != b'\t') || c == 0x7f)
         {
             b.fail(BuildError::InvalidReason);
         }
-        b.out
-            .put_slice(format!("SIP/2.0 {status} {reason}\r\n").as_bytes());
+        b.out.put_slice(format!("SIP/2.0 {status} ").as_bytes());
+        b.out.put_slice(reason);
+        b.out.put_slice(b"\r\n");
         b
     }
 
@@ -180,7 +189,7 @@ impl MessageBuilder {
         let mut b = match (message.method(), message.status()) {
             (Some(method), _) => Self::request(method, message.request_uri().unwrap_or_default()),
             (None, Some(status)) => {
-                Self::response(status, message.reason_str().unwrap_or_default())
+                Self::response_bytes(status, message.reason().unwrap_or_default())
             }
             (None, None) => Self::start(),
         };

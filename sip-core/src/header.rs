@@ -125,16 +125,437 @@ impl KnownHeader {
     /// assert_eq!(KnownHeader::from_name(b"X-Custom"), None);
     /// ```
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        if let [c] = name {
-            return Self::from_compact(c.to_ascii_lowercase());
-        }
         let first = name.first()?.to_ascii_lowercase();
-        // Candidates are grouped by length at compile time, so a lookup is a handful of
-        // byte compares.
-        BY_LEN.get(name.len())?.iter().flatten().copied().find(|h| {
-            let n = h.as_str().as_bytes();
-            n[0].to_ascii_lowercase() == first && n.eq_ignore_ascii_case(name)
-        })
+        if name.len() == 1 {
+            return Self::from_compact(first);
+        }
+        // Generated from the table above: a match on (length, first letter) leaves at
+        // most two candidates to compare.
+        match (name.len(), first) {
+            (2, b't') => {
+                if name.eq_ignore_ascii_case(b"To") {
+                    Some(Self::To)
+                } else {
+                    None
+                }
+            }
+            (3, b'v') => {
+                if name.eq_ignore_ascii_case(b"Via") {
+                    Some(Self::Via)
+                } else {
+                    None
+                }
+            }
+            (4, b'c') => {
+                if name.eq_ignore_ascii_case(b"CSeq") {
+                    Some(Self::CSeq)
+                } else {
+                    None
+                }
+            }
+            (4, b'd') => {
+                if name.eq_ignore_ascii_case(b"Date") {
+                    Some(Self::Date)
+                } else {
+                    None
+                }
+            }
+            (4, b'f') => {
+                if name.eq_ignore_ascii_case(b"From") {
+                    Some(Self::From)
+                } else {
+                    None
+                }
+            }
+            (4, b'p') => {
+                if name.eq_ignore_ascii_case(b"Path") {
+                    Some(Self::Path)
+                } else {
+                    None
+                }
+            }
+            (4, b'r') => {
+                if name.eq_ignore_ascii_case(b"RAck") {
+                    Some(Self::RAck)
+                } else if name.eq_ignore_ascii_case(b"RSeq") {
+                    Some(Self::RSeq)
+                } else {
+                    None
+                }
+            }
+            (5, b'a') => {
+                if name.eq_ignore_ascii_case(b"Allow") {
+                    Some(Self::Allow)
+                } else {
+                    None
+                }
+            }
+            (5, b'e') => {
+                if name.eq_ignore_ascii_case(b"Event") {
+                    Some(Self::Event)
+                } else {
+                    None
+                }
+            }
+            (5, b'r') => {
+                if name.eq_ignore_ascii_case(b"Route") {
+                    Some(Self::Route)
+                } else {
+                    None
+                }
+            }
+            (6, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept") {
+                    Some(Self::Accept)
+                } else {
+                    None
+                }
+            }
+            (6, b'm') => {
+                if name.eq_ignore_ascii_case(b"Min-SE") {
+                    Some(Self::MinSe)
+                } else {
+                    None
+                }
+            }
+            (6, b'r') => {
+                if name.eq_ignore_ascii_case(b"Reason") {
+                    Some(Self::Reason)
+                } else {
+                    None
+                }
+            }
+            (6, b's') => {
+                if name.eq_ignore_ascii_case(b"Server") {
+                    Some(Self::Server)
+                } else {
+                    None
+                }
+            }
+            (7, b'c') => {
+                if name.eq_ignore_ascii_case(b"Call-ID") {
+                    Some(Self::CallId)
+                } else if name.eq_ignore_ascii_case(b"Contact") {
+                    Some(Self::Contact)
+                } else {
+                    None
+                }
+            }
+            (7, b'e') => {
+                if name.eq_ignore_ascii_case(b"Expires") {
+                    Some(Self::Expires)
+                } else {
+                    None
+                }
+            }
+            (7, b'p') => {
+                if name.eq_ignore_ascii_case(b"Privacy") {
+                    Some(Self::Privacy)
+                } else {
+                    None
+                }
+            }
+            (7, b'r') => {
+                if name.eq_ignore_ascii_case(b"Require") {
+                    Some(Self::Require)
+                } else {
+                    None
+                }
+            }
+            (7, b's') => {
+                if name.eq_ignore_ascii_case(b"Subject") {
+                    Some(Self::Subject)
+                } else {
+                    None
+                }
+            }
+            (7, b'w') => {
+                if name.eq_ignore_ascii_case(b"Warning") {
+                    Some(Self::Warning)
+                } else {
+                    None
+                }
+            }
+            (8, b'i') => {
+                if name.eq_ignore_ascii_case(b"Identity") {
+                    Some(Self::Identity)
+                } else {
+                    None
+                }
+            }
+            (8, b'p') => {
+                if name.eq_ignore_ascii_case(b"Priority") {
+                    Some(Self::Priority)
+                } else {
+                    None
+                }
+            }
+            (8, b'r') => {
+                if name.eq_ignore_ascii_case(b"Refer-To") {
+                    Some(Self::ReferTo)
+                } else if name.eq_ignore_ascii_case(b"Reply-To") {
+                    Some(Self::ReplyTo)
+                } else {
+                    None
+                }
+            }
+            (9, b'c') => {
+                if name.eq_ignore_ascii_case(b"Call-Info") {
+                    Some(Self::CallInfo)
+                } else {
+                    None
+                }
+            }
+            (9, b's') => {
+                if name.eq_ignore_ascii_case(b"Supported") {
+                    Some(Self::Supported)
+                } else {
+                    None
+                }
+            }
+            (9, b't') => {
+                if name.eq_ignore_ascii_case(b"Timestamp") {
+                    Some(Self::Timestamp)
+                } else {
+                    None
+                }
+            }
+            (10, b'a') => {
+                if name.eq_ignore_ascii_case(b"Alert-Info") {
+                    Some(Self::AlertInfo)
+                } else {
+                    None
+                }
+            }
+            (10, b'e') => {
+                if name.eq_ignore_ascii_case(b"Error-Info") {
+                    Some(Self::ErrorInfo)
+                } else {
+                    None
+                }
+            }
+            (10, b'u') => {
+                if name.eq_ignore_ascii_case(b"User-Agent") {
+                    Some(Self::UserAgent)
+                } else {
+                    None
+                }
+            }
+            (11, b'i') => {
+                if name.eq_ignore_ascii_case(b"In-Reply-To") {
+                    Some(Self::InReplyTo)
+                } else {
+                    None
+                }
+            }
+            (11, b'm') => {
+                if name.eq_ignore_ascii_case(b"Min-Expires") {
+                    Some(Self::MinExpires)
+                } else {
+                    None
+                }
+            }
+            (11, b'r') => {
+                if name.eq_ignore_ascii_case(b"Referred-By") {
+                    Some(Self::ReferredBy)
+                } else if name.eq_ignore_ascii_case(b"Retry-After") {
+                    Some(Self::RetryAfter)
+                } else {
+                    None
+                }
+            }
+            (11, b'u') => {
+                if name.eq_ignore_ascii_case(b"Unsupported") {
+                    Some(Self::Unsupported)
+                } else {
+                    None
+                }
+            }
+            (12, b'a') => {
+                if name.eq_ignore_ascii_case(b"Allow-Events") {
+                    Some(Self::AllowEvents)
+                } else {
+                    None
+                }
+            }
+            (12, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Type") {
+                    Some(Self::ContentType)
+                } else {
+                    None
+                }
+            }
+            (12, b'h') => {
+                if name.eq_ignore_ascii_case(b"History-Info") {
+                    Some(Self::HistoryInfo)
+                } else {
+                    None
+                }
+            }
+            (12, b'm') => {
+                if name.eq_ignore_ascii_case(b"Max-Forwards") {
+                    Some(Self::MaxForwards)
+                } else if name.eq_ignore_ascii_case(b"MIME-Version") {
+                    Some(Self::MimeVersion)
+                } else {
+                    None
+                }
+            }
+            (12, b'o') => {
+                if name.eq_ignore_ascii_case(b"Organization") {
+                    Some(Self::Organization)
+                } else {
+                    None
+                }
+            }
+            (12, b'r') => {
+                if name.eq_ignore_ascii_case(b"Record-Route") {
+                    Some(Self::RecordRoute)
+                } else {
+                    None
+                }
+            }
+            (13, b'a') => {
+                if name.eq_ignore_ascii_case(b"Authorization") {
+                    Some(Self::Authorization)
+                } else {
+                    None
+                }
+            }
+            (13, b'i') => {
+                if name.eq_ignore_ascii_case(b"Identity-Info") {
+                    Some(Self::IdentityInfo)
+                } else {
+                    None
+                }
+            }
+            (13, b'p') => {
+                if name.eq_ignore_ascii_case(b"Proxy-Require") {
+                    Some(Self::ProxyRequire)
+                } else {
+                    None
+                }
+            }
+            (13, b's') => {
+                if name.eq_ignore_ascii_case(b"Service-Route") {
+                    Some(Self::ServiceRoute)
+                } else {
+                    None
+                }
+            }
+            (14, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept-Contact") {
+                    Some(Self::AcceptContact)
+                } else {
+                    None
+                }
+            }
+            (14, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Length") {
+                    Some(Self::ContentLength)
+                } else {
+                    None
+                }
+            }
+            (14, b'r') => {
+                if name.eq_ignore_ascii_case(b"Reject-Contact") {
+                    Some(Self::RejectContact)
+                } else {
+                    None
+                }
+            }
+            (15, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept-Encoding") {
+                    Some(Self::AcceptEncoding)
+                } else if name.eq_ignore_ascii_case(b"Accept-Language") {
+                    Some(Self::AcceptLanguage)
+                } else {
+                    None
+                }
+            }
+            (15, b's') => {
+                if name.eq_ignore_ascii_case(b"Session-Expires") {
+                    Some(Self::SessionExpires)
+                } else {
+                    None
+                }
+            }
+            (16, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Encoding") {
+                    Some(Self::ContentEncoding)
+                } else if name.eq_ignore_ascii_case(b"Content-Language") {
+                    Some(Self::ContentLanguage)
+                } else {
+                    None
+                }
+            }
+            (16, b'w') => {
+                if name.eq_ignore_ascii_case(b"WWW-Authenticate") {
+                    Some(Self::WwwAuthenticate)
+                } else {
+                    None
+                }
+            }
+            (18, b'p') => {
+                if name.eq_ignore_ascii_case(b"Proxy-Authenticate") {
+                    Some(Self::ProxyAuthenticate)
+                } else {
+                    None
+                }
+            }
+            (18, b's') => {
+                if name.eq_ignore_ascii_case(b"Subscription-State") {
+                    Some(Self::SubscriptionState)
+                } else {
+                    None
+                }
+            }
+            (19, b'a') => {
+                if name.eq_ignore_ascii_case(b"Authentication-Info") {
+                    Some(Self::AuthenticationInfo)
+                } else {
+                    None
+                }
+            }
+            (19, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Disposition") {
+                    Some(Self::ContentDisposition)
+                } else {
+                    None
+                }
+            }
+            (19, b'p') => {
+                if name.eq_ignore_ascii_case(b"P-Asserted-Identity") {
+                    Some(Self::PAssertedIdentity)
+                } else if name.eq_ignore_ascii_case(b"Proxy-Authorization") {
+                    Some(Self::ProxyAuthorization)
+                } else {
+                    None
+                }
+            }
+            (19, b'r') => {
+                if name.eq_ignore_ascii_case(b"Request-Disposition") {
+                    Some(Self::RequestDisposition)
+                } else {
+                    None
+                }
+            }
+            (20, b'p') => {
+                if name.eq_ignore_ascii_case(b"P-Preferred-Identity") {
+                    Some(Self::PPreferredIdentity)
+                } else {
+                    None
+                }
+            }
+            (25, b'p') => {
+                if name.eq_ignore_ascii_case(b"Proxy-Authentication-Info") {
+                    Some(Self::ProxyAuthenticationInfo)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
     }
 
     fn from_compact(c: u8) -> Option<Self> {
@@ -163,26 +584,6 @@ impl KnownHeader {
         })
     }
 }
-
-const MAX_NAME: usize = 32;
-const PER_LEN: usize = 12;
-
-/// Known headers grouped by name length.
-static BY_LEN: [[Option<KnownHeader>; PER_LEN]; MAX_NAME] = {
-    let mut t = [[None; PER_LEN]; MAX_NAME];
-    let mut i = 0;
-    while i < KnownHeader::ALL.len() {
-        let h = KnownHeader::ALL[i];
-        let len = h.as_str().len();
-        let mut j = 0;
-        while t[len][j].is_some() {
-            j += 1;
-        }
-        t[len][j] = Some(h);
-        i += 1;
-    }
-    t
-};
 
 impl fmt::Display for KnownHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

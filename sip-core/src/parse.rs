@@ -265,6 +265,9 @@ pub(crate) fn frame<S: Sink>(
     let limits = &cfg.limits;
     // Offsets are stored as u32, so the header section must stay below 4 GiB.
     let max_section = limits.max_header_section.min(u32::MAX as usize - 1);
+    // Lenient datagram: a CR that ends the datagram ends the last line (a cut CRLF); it is
+    // not part of the line (fuzz-regressions/round_trip-lenient-datagram-trailing-cr.bin).
+    let eof_line_end = buf.len() - usize::from(buf.last() == Some(&b'\r'));
 
     // RFC 3261 §7.5: CRLFs before the start line are ignored.
     let mut pos = 0;
@@ -298,7 +301,7 @@ pub(crate) fn frame<S: Sink>(
         Line::Found { content_end, next } => (content_end, next),
         Line::NeedMore if !datagram => return Ok(FrameStatus::NeedHeaders),
         Line::NeedMore if strict => return err(ErrorKind::MissingEmptyLine, buf.len()),
-        Line::NeedMore => (buf.len(), buf.len()),
+        Line::NeedMore => (eof_line_end, buf.len()),
     };
     let start = parse_start_line(buf, pos, content_end, strict)?;
     pos = next;
@@ -321,7 +324,7 @@ pub(crate) fn frame<S: Sink>(
             Line::NeedMore if !datagram => return Ok(FrameStatus::NeedHeaders),
             Line::NeedMore if strict => return err(ErrorKind::MissingEmptyLine, buf.len()),
             Line::NeedMore if pos >= buf.len() => break buf.len(),
-            Line::NeedMore => (buf.len(), buf.len()),
+            Line::NeedMore => (eof_line_end, buf.len()),
         };
         if content_end == pos {
             break next;

@@ -299,3 +299,52 @@ fn builder_from_message_copies_and_extends() {
         "X-Added"
     );
 }
+
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = format!("{}/tests/data/fuzz-regressions", env!("CARGO_MANIFEST_DIR"));
+    let lenient_dgram = ParserConfig::default()
+        .mode(Mode::Lenient)
+        .framing(Framing::Datagram);
+    // A CR that ends a datagram ends the last line; it is not part of the value.
+    let data = std::fs::read(format!("{dir}/round_trip-lenient-datagram-trailing-cr.bin")).unwrap();
+    let mut slots = [EMPTY_HEADER; 8];
+    let Ok(Status::Complete(m)) = parse_with(&data, &mut slots, &lenient_dgram) else {
+        panic!()
+    };
+    assert_eq!(m.headers().get(0).unwrap().value(), b"a");
+    // A reason phrase that is not UTF-8 is copied byte for byte, never replaced.
+    let data = std::fs::read(format!("{dir}/from_message-reason-not-utf8.bin")).unwrap();
+    let mut slots = [EMPTY_HEADER; 8];
+    let Ok(Status::Complete(m)) = parse_with(&data, &mut slots, &lenient_dgram) else {
+        panic!()
+    };
+    let reason = m.reason().unwrap();
+    assert!(std::str::from_utf8(reason).is_err());
+    let bytes = MessageBuilder::from_message(&m).into_bytes().unwrap();
+    assert!(bytes.windows(reason.len()).any(|w| w == reason));
+    assert!(matches!(
+        MessageBuilder::from_message(&m).build(),
+        Err(BuildError::Invalid(_))
+    ));
+    // Strict keeps white space around the reason phrase; the canonical form keeps it too.
+    let data = std::fs::read(format!("{dir}/round_trip-reason-outer-whitespace.bin")).unwrap();
+    let mut slots = [EMPTY_HEADER; 8];
+    let Ok(Status::Complete(m)) = parse_with(
+        &data,
+        &mut slots,
+        &ParserConfig::default().framing(Framing::Datagram),
+    ) else {
+        panic!()
+    };
+    let canonical = m.to_canonical_bytes();
+    let mut slots2 = [EMPTY_HEADER; 8];
+    let Ok(Status::Complete(c)) = parse_with(
+        &canonical,
+        &mut slots2,
+        &ParserConfig::default().framing(Framing::Datagram),
+    ) else {
+        panic!()
+    };
+    assert_eq!(c, m);
+}

@@ -268,7 +268,9 @@ impl Credentials {
     /// `qop, opaque, realm, targetname, gssapi-data, version, crand, cnum, response`.
     pub fn to_value(&self) -> String {
         let mut s = String::from("TLS-DSK ");
-        quoted(&mut s, "qop", self.qop.as_deref().unwrap_or("auth"));
+        if let Some(q) = &self.qop {
+            quoted(&mut s, "qop", q);
+        }
         if let Some(o) = &self.opaque {
             quoted(&mut s, "opaque", o);
         }
@@ -365,7 +367,9 @@ impl AuthInfo {
     /// The header value in the order of the [MS-OCPSTN] 4.7.2.1 example.
     pub fn to_value(&self) -> String {
         let mut s = String::from("TLS-DSK ");
-        quoted(&mut s, "qop", self.qop.as_deref().unwrap_or("auth"));
+        if let Some(q) = &self.qop {
+            quoted(&mut s, "qop", q);
+        }
         if let Some(o) = &self.opaque {
             quoted(&mut s, "opaque", o);
         }

@@ -100,3 +100,24 @@ fn office_365_truncated_flight_is_an_error_not_a_panic() {
         let _ = decode_flight(&bytes[..cut]);
     }
 }
+
+#[test]
+fn header_model_round_trips_fuzz_regression() {
+    // Found by the dsk_headers fuzz target: credentials without qop were written back with
+    // qop="auth", so parse -> to_value -> parse changed them.
+    let data = std::fs::read(format!(
+        "{}/tests/data/fuzz-regressions/dsk_headers-credentials-without-qop.bin",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let a = sip_core::Authentication::parse_all(&data)
+        .next()
+        .unwrap()
+        .unwrap();
+    let c = tls_dsk::Credentials::from_auth(&a).unwrap();
+    assert_eq!(c.qop, None);
+    let again = c.to_value();
+    assert!(!again.contains("qop"), "{again}");
+    let b = sip_core::Authentication::parse(again.as_bytes()).unwrap();
+    assert_eq!(tls_dsk::Credentials::from_auth(&b).unwrap(), c);
+}
