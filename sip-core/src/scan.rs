@@ -11,13 +11,36 @@ use crate::error::{ErrorKind, ParseError};
 #[derive(Clone, Debug)]
 pub(crate) struct Cursor<'a> {
     s: &'a [u8],
+    /// The input as text, when it is UTF-8: checked once, so pieces become `&str` through
+    /// `str::get` instead of a UTF-8 check each.
+    text: Option<&'a str>,
     pos: usize,
     base: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(s: &'a [u8], base: usize) -> Self {
-        Self { s, pos: 0, base }
+        Self {
+            s,
+            text: utf8(s),
+            pos: 0,
+            base,
+        }
+    }
+    pub(crate) fn from_str(text: &'a str, base: usize) -> Self {
+        Self {
+            s: text.as_bytes(),
+            text: Some(text),
+            pos: 0,
+            base,
+        }
+    }
+    /// `start..end` of the input as text, if it is UTF-8 there.
+    pub(crate) fn str_range(&self, start: usize, end: usize) -> Option<&'a str> {
+        match self.text {
+            Some(t) => t.get(start..end),
+            None => utf8(self.s.get(start..end)?),
+        }
     }
     pub(crate) fn pos(&self) -> usize {
         self.pos
@@ -82,11 +105,11 @@ impl<'a> Cursor<'a> {
         self.slice(start)
     }
     pub(crate) fn token(&mut self, kind: ErrorKind) -> Result<&'a str, ParseError> {
-        let t = self.take_while(is_token);
-        if t.is_empty() {
+        let start = self.pos;
+        if self.take_while(is_token).is_empty() {
             return Err(self.err(kind));
         }
-        Ok(utf8(t).unwrap_or_default())
+        Ok(self.str_range(start, self.pos).unwrap_or_default())
     }
     /// Reads a quoted string, returning it with its quotes.
     pub(crate) fn quoted(&mut self) -> Result<&'a [u8], ParseError> {
@@ -309,9 +332,9 @@ impl<'a> Params<'a> {
             }
         }
         // Trailing white space after the last parameter is not part of the list.
-        let raw = c.slice(start);
-        let raw = raw.get(..end - start).unwrap_or(raw);
-        let raw = utf8(raw).ok_or_else(|| c.err_at(ErrorKind::InvalidUtf8, start))?;
+        let raw = c
+            .str_range(start, end)
+            .ok_or_else(|| c.err_at(ErrorKind::InvalidUtf8, start))?;
         if syntax == ParamSyntax::Header {
             // Leave the cursor right after the list, before any trailing LWS.
             c.reset_to(end);

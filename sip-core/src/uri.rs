@@ -112,7 +112,9 @@ pub(crate) fn read_host<'a>(c: &mut Cursor<'a>, strict: bool) -> Result<Host<'a>
         if !c.eat(b']') {
             return Err(c.err(ErrorKind::InvalidIpv6));
         }
-        let text = utf8(inner).unwrap_or_default();
+        let text = c
+            .str_range(start + 1, start + 1 + inner.len())
+            .unwrap_or_default();
         if inner.is_empty()
             || !inner.contains(&b':')
             || (strict && text.parse::<Ipv6Addr>().is_err())
@@ -125,7 +127,7 @@ pub(crate) fn read_host<'a>(c: &mut Cursor<'a>, strict: bool) -> Result<Host<'a>
     if name.is_empty() || name.starts_with(b".") || name.starts_with(b"-") {
         return Err(c.err_at(ErrorKind::InvalidUri, start));
     }
-    let text = utf8(name).unwrap_or_default();
+    let text = c.str_range(start, start + name.len()).unwrap_or_default();
     let all_numeric = name.iter().all(|b| b.is_ascii_digit() || *b == b'.');
     if all_numeric {
         if text.parse::<Ipv4Addr>().is_err() {
@@ -184,6 +186,13 @@ impl<'a> Uri<'a> {
     }
 
     pub(crate) fn parse_with(s: &'a [u8], base: usize, strict: bool) -> Result<Self, ParseError> {
+        let raw = utf8(s).ok_or_else(|| ParseError::new(ErrorKind::InvalidUri, base))?;
+        Self::parse_str(raw, base, strict)
+    }
+
+    /// [`Uri::parse_with`] on text already known to be UTF-8.
+    pub(crate) fn parse_str(raw: &'a str, base: usize, strict: bool) -> Result<Self, ParseError> {
+        let s = raw.as_bytes();
         let Some(colon) = memchr::memchr(b':', s) else {
             return err(ErrorKind::InvalidUri, base);
         };
@@ -193,15 +202,14 @@ impl<'a> Uri<'a> {
         if !scheme_ok {
             return err(ErrorKind::InvalidUri, base);
         }
-        let raw = utf8(s).ok_or_else(|| ParseError::new(ErrorKind::InvalidUri, base))?;
         let rest = &s[colon + 1..];
         let rest_base = base + colon + 1;
         if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
             let secure = scheme.len() == 4;
-            return parse_sip(raw, secure, rest, rest_base, strict).map(Uri::Sip);
+            return parse_sip(raw, secure, colon + 1, rest_base, strict).map(Uri::Sip);
         }
         if scheme.eq_ignore_ascii_case(b"tel") {
-            let mut c = Cursor::new(rest, rest_base);
+            let mut c = Cursor::from_str(raw.get(colon + 1..).unwrap_or_default(), rest_base);
             let number = c.take_while(|b| {
                 b.is_ascii_hexdigit() || matches!(b, b'+' | b'-' | b'.' | b'(' | b')' | b'*' | b'#')
             });
@@ -214,7 +222,9 @@ impl<'a> Uri<'a> {
             }
             return Ok(Uri::Tel(TelUri {
                 raw,
-                number: utf8(number).unwrap_or_default(),
+                number: raw
+                    .get(colon + 1..colon + 1 + number.len())
+                    .unwrap_or_default(),
                 params,
             }));
         }
@@ -226,7 +236,7 @@ impl<'a> Uri<'a> {
         }
         Ok(Uri::Other(AbsoluteUri {
             raw,
-            scheme: utf8(scheme).unwrap_or_default(),
+            scheme: raw.get(..colon).unwrap_or_default(),
         }))
     }
 
@@ -262,10 +272,12 @@ impl fmt::Display for Uri<'_> {
 fn parse_sip<'a>(
     raw: &'a str,
     secure: bool,
-    s: &'a [u8],
+    offset: usize,
     base: usize,
     strict: bool,
 ) -> Result<SipUri<'a>, ParseError> {
+    let text = raw.get(offset..).unwrap_or_default();
+    let s = text.as_bytes();
     let (user, password, host_start) = match memchr::memchr(b'@', s) {
         Some(at) => {
             let userinfo = &s[..at];
@@ -287,11 +299,15 @@ fn parse_sip<'a>(
                 }
                 check_escapes(p, pbase)?;
             }
-            (utf8(u), p.and_then(utf8), at + 1)
+            (
+                text.get(..u.len()),
+                p.and_then(|p| text.get(u.len() + 1..u.len() + 1 + p.len())),
+                at + 1,
+            )
         }
         None => (None, None, 0),
     };
-    let mut c = Cursor::new(s, base);
+    let mut c = Cursor::from_str(text, base);
     c.reset_to(host_start);
     let host = read_host(&mut c, strict)?;
     let port = read_port(&mut c)?;
@@ -305,7 +321,7 @@ fn parse_sip<'a>(
             return Err(c.err(ErrorKind::InvalidUri));
         }
         check_escapes(h, base + start)?;
-        utf8(h)
+        c.str_range(start, start + h.len())
     } else {
         None
     };

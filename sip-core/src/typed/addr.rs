@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use crate::chars::{self, is_lws, is_token, utf8};
+use crate::chars::{self, is_lws, is_token};
 use crate::error::{ErrorKind, ParseError};
 use crate::scan::{Cursor, ParamSyntax, Params, unquote};
 use crate::uri::Uri;
@@ -95,7 +95,10 @@ impl<'a> NameAddr<'a> {
             if let Some(ws) = text.iter().position(|&b| is_lws(b)) {
                 return Err(c.err_at(ErrorKind::InvalidNameAddr, uri_start + ws));
             }
-            let uri = Uri::parse_with(text, base + uri_start, strict)?;
+            let text = c
+                .str_range(uri_start, uri_start + text.len())
+                .ok_or_else(|| c.err_at(ErrorKind::InvalidUri, uri_start))?;
+            let uri = Uri::parse_str(text, base + uri_start, strict)?;
             c.reset_to(uri_start + len + 1);
             uri
         } else {
@@ -107,13 +110,21 @@ impl<'a> NameAddr<'a> {
             {
                 return Err(c.err_at(ErrorKind::InvalidNameAddr, uri_start + bad));
             }
-            Uri::parse_with(text, base + uri_start, strict)?
+            let text = c
+                .str_range(uri_start, uri_start + text.len())
+                .ok_or_else(|| c.err_at(ErrorKind::InvalidUri, uri_start))?;
+            Uri::parse_str(text, base + uri_start, strict)?
         };
         let params = Params::read(&mut c, ParamSyntax::Header)?;
         super::expect_end(&mut c, ErrorKind::InvalidNameAddr)?;
         let display_name = match display {
             Some(d) => {
-                Some(utf8(d).ok_or_else(|| ParseError::new(ErrorKind::InvalidUtf8, base + start))?)
+                // `d` is a piece of `value`; its offset lets the cursor's checked text serve.
+                let at = d.as_ptr() as usize - value.as_ptr() as usize;
+                Some(
+                    c.str_range(at, at + d.len())
+                        .ok_or_else(|| ParseError::new(ErrorKind::InvalidUtf8, base + start))?,
+                )
             }
             None => None,
         };

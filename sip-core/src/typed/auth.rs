@@ -67,8 +67,9 @@ impl<'a> AuthParams<'a> {
     /// The parameters in order. A `token68` credential (`Bearer abc==`) is not a
     /// parameter; see [`AuthParams::token68`].
     pub fn iter(&self) -> impl Iterator<Item = AuthParam<'a>> + 'a {
-        CommaSplit::new(self.raw.as_bytes(), 0).filter_map(|(item, _)| {
-            let item = utf8(item)?;
+        let raw = self.raw;
+        CommaSplit::new(raw.as_bytes(), 0).filter_map(move |(item, at)| {
+            let item = raw.get(at..at + item.len())?;
             let (n, v) = item.split_once('=')?;
             Some(AuthParam {
                 name: n.trim_end(),

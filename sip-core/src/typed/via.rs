@@ -105,14 +105,17 @@ impl<'a> Via<'a> {
                 }),
             None => Ok(()),
         };
-        range(self.params.value("ttl"), 255)?;
-        range(self.params.value("rport"), 65535)?;
-        if self
-            .params
-            .get("branch")
-            .is_some_and(|b| b.is_none_or(|b| !b.bytes().all(is_token)))
-        {
-            return Err(ParseError::new(ErrorKind::InvalidParam, at));
+        // One pass over the list: ttl and rport in range, branch a token.
+        for p in self.params.iter() {
+            if p.name.eq_ignore_ascii_case("branch") {
+                if p.value.is_none_or(|b| !b.bytes().all(is_token)) {
+                    return Err(ParseError::new(ErrorKind::InvalidParam, at));
+                }
+            } else if p.name.eq_ignore_ascii_case("ttl") {
+                range(p.value, 255)?;
+            } else if p.name.eq_ignore_ascii_case("rport") {
+                range(p.value, 65535)?;
+            }
         }
         Ok(())
     }
