@@ -472,11 +472,8 @@ fn parse_start_line(
     strict: bool,
 ) -> Result<StartLine, ParseError> {
     let line = &buf[start..end];
-    if line.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
-        let at = line
-            .iter()
-            .position(|&b| b == 0 || b == b'\r' || b == b'\n')
-            .unwrap_or(0);
+    // The line ends at the first CR or LF, so only NUL needs looking for.
+    if let Some(at) = memchr::memchr(0, line) {
         return err(ErrorKind::InvalidByte, start + at);
     }
     let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
