@@ -1,30 +1,17 @@
 //! `sipdsk emulate` (registrar) and `sipdsk register` as separate processes over loopback:
 //! the TLS-DSK REGISTER exchange over TLS and TCP, and a certificate from an untrusted CA.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use common::{Kill, free_port};
+
+use std::process::{Command, Output, Stdio};
 
 fn data(name: &str) -> String {
     format!(
         "{}/../tls-dsk/tests/data/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn emulate(port: u16, tcp: bool) -> Kill {

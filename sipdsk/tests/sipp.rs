@@ -3,8 +3,12 @@
 //! TCP on loopback. The assertions read sipp's own counters. Under CI (`CI=true`) a
 //! missing sipp fails the test; elsewhere the test says it is skipped.
 
-use std::net::{TcpListener, UdpSocket};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{Kill, free_port};
+
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn have_sipp() -> bool {
@@ -24,17 +28,6 @@ fn have_sipp() -> bool {
     found
 }
 
-/// A loopback port free for both UDP and TCP right now.
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 /// sipp's cumulative (successful, failed) call counters from its final screen.
 fn counters(output: &str) -> (u64, u64) {
     let grab = |label: &str| {
@@ -46,14 +39,6 @@ fn counters(output: &str) -> (u64, u64) {
             .unwrap_or_else(|| panic!("no {label:?} counter in sipp output:\n{output}"))
     };
     (grab("Successful call"), grab("Failed call"))
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn sipdsk() -> Command {

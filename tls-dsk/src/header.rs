@@ -36,6 +36,20 @@ fn bare(out: &mut String, name: &str, value: &str) {
     out.push_str(value);
 }
 
+/// The first TLS-DSK header among `headers`, read with `read`; other schemes are skipped.
+fn first_tls_dsk<'a, T>(
+    headers: impl Iterator<Item = Result<Authentication<'a>, sip_core::ParseError>>,
+    read: impl Fn(&Authentication<'a>) -> Result<T, HeaderError>,
+) -> Result<Option<T>, HeaderError> {
+    for a in headers {
+        let a = a.map_err(HeaderError::Parse)?;
+        if a.is_scheme(SCHEME) {
+            return read(&a).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 /// Reads the known parameters of an auth header; unknown ones are kept in order.
 struct Params {
     known: Vec<(&'static str, String)>,
@@ -163,13 +177,10 @@ impl Challenge {
     ///
     /// As [`Challenge::from_auth`], or a malformed header.
     pub fn find(msg: &Message<'_>) -> Result<Option<Self>, HeaderError> {
-        for a in msg.www_authenticate().chain(msg.proxy_authenticate()) {
-            let a = a.map_err(HeaderError::Parse)?;
-            if a.is_scheme(SCHEME) {
-                return Self::from_auth(&a).map(Some);
-            }
-        }
-        Ok(None)
+        first_tls_dsk(
+            msg.www_authenticate().chain(msg.proxy_authenticate()),
+            Self::from_auth,
+        )
     }
 
     /// The header value, in the order Microsoft servers use.
@@ -255,13 +266,10 @@ impl Credentials {
     ///
     /// As [`Credentials::from_auth`], or a malformed header.
     pub fn find(msg: &Message<'_>) -> Result<Option<Self>, HeaderError> {
-        for a in msg.authorization().chain(msg.proxy_authorization()) {
-            let a = a.map_err(HeaderError::Parse)?;
-            if a.is_scheme(SCHEME) {
-                return Self::from_auth(&a).map(Some);
-            }
-        }
-        Ok(None)
+        first_tls_dsk(
+            msg.authorization().chain(msg.proxy_authorization()),
+            Self::from_auth,
+        )
     }
 
     /// The header value in SIPE's parameter order (`tls-dsk.md` §1.2):
