@@ -128,6 +128,7 @@ pub mod device_code;
 pub mod error;
 pub mod http;
 pub mod orgid;
+pub mod server;
 pub mod soap;
 mod time;
 pub mod webticket;
