@@ -1,48 +1,74 @@
-//! Every rustls call of the workspace lives here (the outer SIP-over-TLS transport), so a
-//! rustls upgrade changes one file. The TLS-DSK handshake inside SIP is `tls-dsk`'s own.
+//! Every rustls call of the workspace lives here (the outer SIP-over-TLS and HTTPS
+//! transports), so a rustls upgrade changes one file. The TLS-DSK handshake inside SIP is
+//! `tls-dsk`'s own.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 
 /// Reads every certificate of a PEM file.
 pub(crate) fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .collect();
-    let certs = certs.map_err(|e| format!("{}: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{}: no certificate", path.display()));
-    }
-    Ok(certs)
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    certs_from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| format!("{}: {e}", path.display()))
+/// Every certificate of a PEM text.
+pub(crate) fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+    let certs = certs.map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no certificate".into());
+    }
+    Ok(certs)
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A TLS acceptor for the registrar (TLS 1.2 and 1.3).
-pub(crate) fn acceptor(cert: &Path, key_path: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
-    let config = rustls::ServerConfig::builder_with_provider(provider())
+/// A TLS acceptor for a certificate chain and a PKCS#8 key held in memory.
+pub(crate) fn acceptor_from_der(
+    chain: &[Vec<u8>],
+    pkcs8_key: &[u8],
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let chain = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8_key.to_vec()));
+    acceptor_from(chain, key)
+}
+
+fn acceptor_from(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
-        .with_single_cert(certs(cert)?, key(key_path)?)
+        .with_single_cert(chain, key)
         .map_err(|e| format!("server certificate: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// A TLS connector trusting the CA certificates in `ca`.
 pub(crate) fn connector(ca: &Path) -> Result<tokio_rustls::TlsConnector, String> {
+    connector_from(&certs(ca)?)
+}
+
+/// A TLS connector trusting these CA certificates.
+pub(crate) fn connector_from(
+    roots_der: &[CertificateDer<'static>],
+) -> Result<tokio_rustls::TlsConnector, String> {
     let mut roots = rustls::RootCertStore::empty();
-    for c in certs(ca)? {
-        roots.add(c).map_err(|e| format!("{}: {e}", ca.display()))?;
+    for c in roots_der {
+        roots
+            .add(c.clone())
+            .map_err(|e| format!("CA certificate: {e}"))?;
     }
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()

@@ -39,7 +39,7 @@ fn emulate(port: u16, tcp: bool) -> Kill {
     let mut out = child.stdout.take().unwrap();
     let mut buf = [0u8; 128];
     let n = std::io::Read::read(&mut out, &mut buf).unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("sip registrar listening"));
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("listening: sip"));
     // Keep draining the log so the emulator never writes into a closed pipe.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     Kill(child)

@@ -1,26 +1,14 @@
-//! `sipdsk emulate`: a loopback Skype for Business server for tests and demos.
-//!
-//! Today it runs the SIP registrar only: SIP over TLS (or TCP with `--tcp`), the TLS-DSK
-//! server role with client certificates from `--client-ca`, signed responses and
-//! registrations with expiry. Autodiscover, the web-ticket service and certificate
-//! provisioning join it with their crates.
+//! `sipdsk emulate`: the loopback Skype for Business server ([`crate::emulator`]) as a
+//! process, logging one line per event to stdout.
 
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use rand_core::OsRng;
-use rsa::RsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use sip_core::{Frame, SipCodec};
-use tls_dsk::{CaVerifier, ServerAuth, ServerAuthConfig, ServerConfig};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio_util::codec::Framed;
-
-use crate::registrar::{Event, Registrar};
+use crate::emulator::{Emulator, EmulatorConfig, LogSink, User};
 use crate::tlsconf;
 
 #[derive(Debug, clap::Args)]
@@ -28,102 +16,105 @@ pub(crate) struct Args {
     /// The SIP domain served.
     #[arg(long, default_value = "contoso.com")]
     domain: String,
-    /// Address to listen on (loopback only in tests).
+    /// A user, `alice@contoso.com:PASSWORD`. Repeatable.
+    #[arg(long = "user", value_name = "ADDRESS:PASSWORD")]
+    users: Vec<User>,
+    /// A file of users, one `ADDRESS:PASSWORD` per line (`#` starts a comment).
+    #[arg(long)]
+    users_file: Option<PathBuf>,
+    /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
-    bind: std::net::IpAddr,
-    /// SIP port (0 picks a free one; the chosen address is printed).
+    bind: IpAddr,
+    /// SIP port (0 picks a free one; the chosen addresses are printed).
     #[arg(long, default_value_t = 5061)]
     sip_port: u16,
-    /// Server certificate (PEM), used for SIP over TLS and as the TLS-DSK server
-    /// certificate (must be RSA: TLS-DSK uses static RSA key exchange).
+    /// HTTPS port of the web services (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    https_port: u16,
+    /// Also serve autodiscover on this port (443 for clients that look up
+    /// `lyncdiscover.<domain>` by name).
     #[arg(long)]
-    tls_cert: PathBuf,
-    /// The certificate's private key (PKCS#8 PEM, RSA).
+    autodiscover_port: Option<u16>,
+    /// Keep the CA here (`ca.pem`, written before listening, and `ca.key`); reused when
+    /// present.
     #[arg(long)]
-    tls_key: PathBuf,
-    /// Accept TLS-DSK client certificates issued by this CA (PEM).
+    state_dir: Option<PathBuf>,
+    /// Use this server certificate (PEM) instead of one from the emulator's CA; it must be
+    /// RSA, for TLS-DSK's static RSA key exchange.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The key of `--tls-cert` (PKCS#8 PEM, RSA).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Also accept TLS-DSK client certificates issued by this CA (PEM). Repeatable.
     #[arg(long)]
-    client_ca: PathBuf,
-    /// The TLS-DSK targetname (defaults to `sip.<domain>`).
-    #[arg(long)]
-    targetname: Option<String>,
+    client_ca: Vec<PathBuf>,
     /// Plain TCP instead of TLS for SIP (for tests and sipp).
     #[arg(long)]
     tcp: bool,
+    /// Approve every device code at once for this user.
+    #[arg(long)]
+    auto_approve: Option<String>,
+    /// Longest registration granted, seconds.
+    #[arg(long, default_value_t = 3600)]
+    max_expires: u32,
     /// Stop after this many seconds (0 = until killed).
     #[arg(long, default_value_t = 0)]
     duration: u64,
 }
 
-/// Writes one log line; a closed stdout must not take the server down.
-fn log(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out
-        .write_fmt(line)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
+fn read_users(path: &PathBuf) -> Result<Vec<User>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.parse())
+        .collect()
 }
 
-/// Like [`log`], on stderr.
-fn elog(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
-}
-
-fn now() -> tls_dsk::UnixTime {
-    tls_dsk::UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
-
-fn registrar(args: &Args) -> Result<Registrar, String> {
-    let key_pem = std::fs::read_to_string(&args.tls_key)
-        .map_err(|e| format!("{}: {e}", args.tls_key.display()))?;
-    let key = RsaPrivateKey::from_pkcs8_pem(&key_pem)
-        .map_err(|e| format!("{}: not an RSA PKCS#8 key: {e}", args.tls_key.display()))?;
-    let chain = tlsconf::certs(&args.tls_cert)?
-        .into_iter()
-        .map(|c| c.to_vec())
-        .collect();
-    let roots: Vec<Vec<u8>> = tlsconf::certs(&args.client_ca)?
-        .into_iter()
-        .map(|c| c.to_vec())
-        .collect();
-    let verifier = CaVerifier::new(&roots).map_err(|e| e.to_string())?;
-    let tls = ServerConfig::new(chain, key, Arc::new(verifier));
-    let targetname = args
-        .targetname
-        .clone()
-        .unwrap_or_else(|| format!("sip.{}", args.domain));
-    Ok(Registrar::new(ServerAuth::new(ServerAuthConfig::new(
-        tls,
-        &targetname,
-        None,
-    ))))
+fn config(args: &Args) -> Result<EmulatorConfig, String> {
+    let mut c = EmulatorConfig::new(&args.domain);
+    c.bind = args.bind;
+    c.sip_port = args.sip_port;
+    c.https_port = args.https_port;
+    c.autodiscover_port = args.autodiscover_port;
+    c.users = args.users.clone();
+    if let Some(f) = &args.users_file {
+        c.users.extend(read_users(f)?);
+    }
+    c.state_dir = args.state_dir.clone();
+    c.sip_tcp = args.tcp;
+    c.auto_approve = args.auto_approve.clone();
+    c.max_expires = args.max_expires;
+    for ca in &args.client_ca {
+        c.client_cas
+            .extend(tlsconf::certs(ca)?.into_iter().map(|d| d.to_vec()));
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let chain = tlsconf::certs(cert)?
+            .into_iter()
+            .map(|d| d.to_vec())
+            .collect();
+        let pem = std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
+        use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+        let der = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            .and_then(|k| k.to_pkcs8_der())
+            .map_err(|e| format!("{}: not an RSA PKCS#8 key: {e}", key.display()))?;
+        c.server_identity = Some((chain, der.as_bytes().to_vec()));
+    }
+    c.log = Some(LogSink(Arc::new(|line: &str| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    })));
+    Ok(c)
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let registrar = match registrar(args) {
-        Ok(r) => Arc::new(Mutex::new(r)),
+    let config = match config(args) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("sipdsk emulate: {e}");
             return ExitCode::from(2);
-        }
-    };
-    let acceptor = if args.tcp {
-        None
-    } else {
-        match tlsconf::acceptor(&args.tls_cert, &args.tls_key) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                eprintln!("sipdsk emulate: {e}");
-                return ExitCode::from(2);
-            }
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -136,95 +127,37 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let addr = SocketAddr::new(args.bind, args.sip_port);
     let duration = args.duration;
+    let ca_hint = match &args.state_dir {
+        Some(d) => format!("trust {}", d.join(crate::emulator::CA_CERT_FILE).display()),
+        None => "pass --state-dir to get the CA certificate clients must trust".into(),
+    };
     rt.block_on(async move {
-        let listener = match TcpListener::bind(addr).await {
-            Ok(l) => l,
+        let emulator = match Emulator::start(config).await {
+            Ok(e) => e,
             Err(e) => {
-                eprintln!("sipdsk emulate: cannot listen on {addr}: {e}");
+                eprintln!("sipdsk emulate: {e}");
                 return ExitCode::from(2);
             }
         };
-        let local = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        log(format_args!(
-            "sip registrar listening on {local} ({})",
-            if acceptor.is_some() { "tls" } else { "tcp" }
-        ));
-        let serve = async {
-            loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let registrar = registrar.clone();
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    match acceptor {
-                        Some(a) => match a.accept(stream).await {
-                            Ok(tls) => serve_connection(tls, peer, registrar).await,
-                            Err(e) => elog(format_args!(
-                                "sipdsk emulate: tls handshake with {peer} failed: {e}"
-                            )),
-                        },
-                        None => serve_connection(stream, peer, registrar).await,
-                    }
-                });
-            }
-        };
+        let n = emulator.names();
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "names: {} {} {} {} {} -> this host; {ca_hint}",
+            n.sip, n.web, n.autodiscover, n.autodiscover_internal, n.login,
+        )
+        .and_then(|()| out.flush());
+        drop(out);
         if duration == 0 {
-            serve.await
+            let _ = tokio::signal::ctrl_c().await;
         } else {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(duration), serve).await;
-            ExitCode::SUCCESS
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = tokio::time::sleep(Duration::from_secs(duration)) => {}
+            }
         }
+        emulator.shutdown();
+        ExitCode::SUCCESS
     })
-}
-
-async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: S,
-    peer: SocketAddr,
-    registrar: Arc<Mutex<Registrar>>,
-) {
-    let mut conn = Framed::new(stream, SipCodec::default());
-    while let Some(frame) = conn.next().await {
-        let request = match frame {
-            Ok(Frame::Message(m)) if m.message().is_request() => m,
-            Ok(Frame::Ping) => {
-                let _ = conn.send(Frame::Pong).await;
-                continue;
-            }
-            Ok(Frame::Invalid { error, .. }) => {
-                elog(format_args!(
-                    "sipdsk emulate: invalid request from {peer}: {error}"
-                ));
-                continue;
-            }
-            Ok(_) => continue,
-            Err(e) => {
-                elog(format_args!("sipdsk emulate: closing {peer}: {e}"));
-                return;
-            }
-        };
-        let (responses, event) = {
-            let mut r = registrar.lock().unwrap_or_else(|p| p.into_inner());
-            r.handle(&request, now(), &mut OsRng)
-        };
-        match &event {
-            Event::Challenged { reason: Some(why) } => log(format_args!("{peer}: 401 ({why})")),
-            Event::Challenged { reason: None } => log(format_args!("{peer}: 401 challenge")),
-            Event::Registered { aor, expires } => {
-                log(format_args!("{peer}: registered {aor} for {expires} s"))
-            }
-            Event::Unregistered { aor } => log(format_args!("{peer}: unregistered {aor}")),
-            Event::Served { method, aor } => log(format_args!("{peer}: {method} from {aor}")),
-        }
-        for r in responses {
-            if conn.send(Frame::Message(r)).await.is_err() {
-                return;
-            }
-        }
-    }
 }

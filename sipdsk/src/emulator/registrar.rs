@@ -1,5 +1,5 @@
 //! A TLS-DSK registrar as a pure state machine: requests in, responses out. The emulator
-//! (`sipdsk emulate`) puts it behind sockets; tests drive it directly.
+//! puts it behind sockets ([`super::sip`]); unit tests drive it directly.
 
 use std::collections::HashMap;
 
@@ -9,9 +9,13 @@ use tls_dsk::{Decision, ServerAuth, UnixTime};
 
 /// One registered contact.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Binding {
-    contact: String,
-    expires_at: u64,
+pub struct Binding {
+    /// The address of record (`sip:alice@contoso.com`).
+    pub aor: String,
+    /// The `Contact` header value as registered.
+    pub contact: String,
+    /// When it lapses, Unix seconds.
+    pub expires_at: u64,
 }
 
 /// What happened to one request, for logs and tests.
@@ -77,6 +81,23 @@ impl Registrar {
         }
     }
 
+    /// The live bindings at `now`, sorted by address of record.
+    pub(crate) fn bindings(&self, now: UnixTime) -> Vec<Binding> {
+        let mut v: Vec<Binding> = self
+            .bindings
+            .values()
+            .filter(|b| b.expires_at > now.0)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.aor.cmp(&b.aor));
+        v
+    }
+
+    /// Caps the expiry granted to clients, seconds.
+    pub(crate) fn set_max_expires(&mut self, secs: u32) {
+        self.max_expires = secs;
+    }
+
     /// Answers one request. Responses to authenticated clients are signed.
     pub(crate) fn handle(
         &mut self,
@@ -130,6 +151,12 @@ impl Registrar {
     }
 
     fn serve(&mut self, m: &Message<'_>, aor: &str, now: UnixTime) -> (MessageBuilder, Event) {
+        let aor = if aor.starts_with("sip:") {
+            aor.to_string()
+        } else {
+            format!("sip:{aor}")
+        };
+        let aor = aor.as_str();
         let method = m
             .method()
             .map(|x| x.as_str().to_string())
@@ -164,6 +191,7 @@ impl Registrar {
             self.bindings.insert(
                 aor.into(),
                 Binding {
+                    aor: aor.into(),
                     contact: contact.clone(),
                     expires_at: now.0 + u64::from(expires),
                 },
@@ -180,6 +208,16 @@ impl Registrar {
         }
         (b.header(H::AllowEvents, ALLOW_EVENTS), event)
     }
+}
+
+/// The same response with one hex digit of `rspauth` changed: what an attacker on the
+/// path would produce. For fault tests.
+pub(crate) fn tamper_rspauth(resp: &SipMessage) -> Option<SipMessage> {
+    let wire = resp.message().wire_bytes().to_vec();
+    let at = wire.windows(9).position(|w| w == b"rspauth=\"")? + 9;
+    let mut wire = wire;
+    wire[at] = if wire[at] == b'0' { b'1' } else { b'0' };
+    SipMessage::parse(bytes::Bytes::from(wire)).ok()
 }
 
 #[cfg(test)]
