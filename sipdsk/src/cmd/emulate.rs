@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// `lyncdiscover.<domain>` by name).
     #[arg(long)]
     autodiscover_port: Option<u16>,
+    /// Host name for the URLs the web services hand out (default: the bind address).
+    #[arg(long)]
+    web_host: Option<String>,
     /// Keep the CA here (`ca.pem`, written before listening, and `ca.key`); reused when
     /// present.
     #[arg(long)]
@@ -78,6 +81,7 @@ fn config(args: &Args) -> Result<EmulatorConfig, String> {
     c.sip_port = args.sip_port;
     c.https_port = args.https_port;
     c.autodiscover_port = args.autodiscover_port;
+    c.web_host = args.web_host.clone();
     c.users = args.users.clone();
     if let Some(f) = &args.users_file {
         c.users.extend(read_users(f)?);

@@ -10,7 +10,9 @@
 //! One CA (made at start, or kept in `state_dir`) signs the server certificate (names:
 //! `sip.`, `webpool.`, `lyncdiscover.`, `lyncdiscoverinternal.<domain>`,
 //! `login.microsoftonline.com`, `localhost`, `127.0.0.1`) and every user certificate.
-//! Clients reach the names through overrides ([`Emulator::overrides`]) or a hosts file.
+//! Clients reach the names through overrides ([`Emulator::overrides`]) or a hosts file;
+//! the URLs the web services hand out use the bind address unless
+//! [`EmulatorConfig::web_host`] names a host.
 //!
 //! Not a real server: users come from the configuration, tickets and tokens live in
 //! memory, nothing is federated, and the assertion it issues is not XML-signed (it is only
@@ -104,6 +106,10 @@ pub struct EmulatorConfig {
     pub https_port: u16,
     /// An extra HTTPS port for autodiscover only (e.g. 443).
     pub autodiscover_port: Option<u16>,
+    /// The host name in the URLs the services hand out (web-ticket service, `sts-uri`,
+    /// certificate provisioning). `None`: the bind address, which needs no name
+    /// resolution on the client (a loopback emulator has no DNS).
+    pub web_host: Option<String>,
     /// The accounts.
     pub users: Vec<User>,
     /// Where the CA is kept (`ca.pem`, `ca.key`); `None`: a fresh CA in memory.
@@ -152,6 +158,7 @@ impl EmulatorConfig {
             sip_port: 0,
             https_port: 0,
             autodiscover_port: None,
+            web_host: None,
             users: Vec::new(),
             state_dir: None,
             client_cas: Vec::new(),
@@ -213,6 +220,7 @@ impl Names {
             self.login.clone(),
             "localhost".into(),
             "127.0.0.1".into(),
+            "::1".into(),
         ]
     }
 }
@@ -334,11 +342,16 @@ impl Emulator {
             None => None,
         };
 
-        let web_base = format!("https://{}:{}", names.web, https_addr.port());
+        let web_host = match &config.web_host {
+            Some(h) => h.clone(),
+            None if https_addr.is_ipv6() => format!("[{}]", https_addr.ip()),
+            None => https_addr.ip().to_string(),
+        };
+        let web_base = format!("https://{web_host}:{}", https_addr.port());
         let sts_uri = format!("{web_base}{}", web::CERTPROV_PATH);
         let tls = ServerConfig::new(chain.clone(), tls_key, Arc::new(verifier));
         let auth_config = ServerAuthConfig::new(tls, &names.sip, Some(&sts_uri));
-        let mut registrar = Registrar::new(ServerAuth::new(auth_config.clone()));
+        let mut registrar = Registrar::new(ServerAuth::new(auth_config.clone()), &names.sip);
         registrar.set_max_expires(config.max_expires);
         let web = web::WebState::new(&config, &names, &web_base, sip_addr.port(), pki.ca)?;
         let shared = Arc::new(Shared {
@@ -511,7 +524,7 @@ impl Emulator {
         );
         old.cancel();
         {
-            let mut r = Registrar::new(ServerAuth::new(self.auth_config.clone()));
+            let mut r = Registrar::new(ServerAuth::new(self.auth_config.clone()), &self.names.sip);
             r.set_max_expires(self.max_expires);
             *self
                 .shared

@@ -30,6 +30,8 @@ pub(crate) enum Event {
 /// The registrar's state: TLS-DSK associations and bindings.
 pub(crate) struct Registrar {
     auth: ServerAuth,
+    /// This server's host name, for `Contact`.
+    host: String,
     bindings: HashMap<String, Binding>,
     max_expires: u32,
 }
@@ -73,9 +75,10 @@ fn date(now: UnixTime) -> String {
 }
 
 impl Registrar {
-    pub(crate) fn new(auth: ServerAuth) -> Self {
+    pub(crate) fn new(auth: ServerAuth, host: &str) -> Self {
         Self {
             auth,
+            host: host.into(),
             bindings: HashMap::new(),
             max_expires: 7200,
         }
@@ -150,6 +153,41 @@ impl Registrar {
         }
     }
 
+    /// A `200 OK` to a SUBSCRIBE: `Event` and `Expires` echoed (capped), the server's
+    /// `Contact`, and for the self-subscriptions Lync clients make at sign-in an empty but
+    /// well-formed first notification piggybacked on the response (`ms-piggyback-cseq`, the
+    /// `ms-piggyback-first-notify` extension SIPE and Lync offer), so the client starts
+    /// with an empty contact list, no roaming data and no provisioning overrides.
+    /// Subscriptions are not kept: the emulator never sends NOTIFYs.
+    fn subscribe(&self, m: &Message<'_>) -> MessageBuilder {
+        let event = m
+            .event()
+            .ok()
+            .flatten()
+            .map(|e| e.package.to_string())
+            .unwrap_or_default();
+        let expires = m
+            .expires()
+            .ok()
+            .flatten()
+            .unwrap_or(3600)
+            .min(self.max_expires);
+        let mut b = MessageBuilder::response_to(m, 200, "OK", Some("reg1"))
+            .header(H::Event, event.as_str())
+            .header(H::Expires, expires.to_string())
+            .header(H::Contact, format!("<sip:{};transport=tls>", self.host));
+        if let Some((content_type, body)) = first_notify(&event) {
+            b = b
+                .header_named("ms-piggyback-cseq", "1")
+                .header(H::ContentType, content_type)
+                .body(body.as_bytes().to_vec());
+        }
+        if expires == 0 {
+            b = b.header(H::SubscriptionState, "terminated;expires=0");
+        }
+        b
+    }
+
     fn serve(&mut self, m: &Message<'_>, aor: &str, now: UnixTime) -> (MessageBuilder, Event) {
         let aor = if aor.starts_with("sip:") {
             aor.to_string()
@@ -161,6 +199,27 @@ impl Registrar {
             .method()
             .map(|x| x.as_str().to_string())
             .unwrap_or_default();
+        if m.method() == Some(Method::Subscribe) {
+            return (
+                self.subscribe(m),
+                Event::Served {
+                    method,
+                    aor: aor.into(),
+                },
+            );
+        }
+        if m.method() == Some(Method::Invite) {
+            // No proxying and no conferencing here: nobody can be reached (SIPE invites
+            // the group-chat service at sign-in and gives up gracefully on 480).
+            let b = MessageBuilder::response_to(m, 480, "Temporarily Unavailable", Some("reg1"));
+            return (
+                b,
+                Event::Served {
+                    method,
+                    aor: aor.into(),
+                },
+            );
+        }
         if m.method() != Some(Method::Register) {
             let b = MessageBuilder::response_to(m, 200, "OK", Some("reg1"));
             return (
@@ -207,6 +266,27 @@ impl Registrar {
             b = b.header(H::Supported, *s);
         }
         (b.header(H::AllowEvents, ALLOW_EVENTS), event)
+    }
+}
+
+/// The empty first notification for the sign-in self-subscriptions (content type, body),
+/// in the shapes of [MS-SIP] roaming data: no contacts, no categories, no provisioning
+/// groups. UNCONFIRMED beyond what SIPE parses.
+fn first_notify(event: &str) -> Option<(&'static str, &'static str)> {
+    match event.to_ascii_lowercase().as_str() {
+        "vnd-microsoft-roaming-contacts" => Some((
+            "application/vnd-microsoft-roaming-contacts+xml",
+            r#"<contactList deltaNum="1" xmlns="http://schemas.microsoft.com/2006/09/sip/roaming-contacts"/>"#,
+        )),
+        "vnd-microsoft-roaming-self" => Some((
+            "application/vnd-microsoft-roaming-self+xml",
+            r#"<roamingData xmlns="http://schemas.microsoft.com/2006/09/sip/roaming-self"><categories/><containers/><subscribers/></roamingData>"#,
+        )),
+        "vnd-microsoft-provisioning-v2" => Some((
+            "application/vnd-microsoft-roaming-provisioning-v2+xml",
+            r#"<provisionGroupList xmlns="http://schemas.microsoft.com/2006/09/sip/provisiongrouplist-notification"/>"#,
+        )),
+        _ => None,
     }
 }
 

@@ -173,10 +173,14 @@ fn route(web: &mut WebState, shared: &Shared, req: &ServerRequest<'_>) -> Server
     if path.ends_with("/getuserrealm.srf") || path.ends_with("/rst2.srf") {
         let users = web.users.clone();
         let mut check = |u: &str, p: &SecretString| {
-            let u = u.trim_start_matches("sip:");
-            users
-                .iter()
-                .any(|x| x.address.eq_ignore_ascii_case(u) && x.password == p.dangerous_expose())
+            let name = u.trim_start_matches("sip:");
+            let ok = users.iter().any(|x| {
+                x.address.eq_ignore_ascii_case(name) && x.password == p.dangerous_expose()
+            });
+            if !ok {
+                shared.log(format_args!("orgid: wrong user name or password for {u:?}"));
+            }
+            ok
         };
         return web.orgid.handle(req, now, &mut OsRng, &mut check);
     }
@@ -302,7 +306,24 @@ fn issue(
         };
         SipAddress::parse(user.trim_start_matches("sip:")).map_err(|_| AuthFailure::UnknownUser)
     };
-    tickets.handle(req, now, &mut OsRng, &mut authenticate)
+    let mut logged = |a: &AuthRequest<'_>| {
+        let verdict = authenticate(a);
+        match &verdict {
+            Ok(user) => shared.log(format_args!(
+                "web ticket: {:?} port: {} authenticated",
+                a.port,
+                user.as_str()
+            )),
+            Err(why) => shared.log(format_args!(
+                "web ticket: {:?} port: refused {:?}: {}",
+                a.port,
+                a.credential,
+                why.reason()
+            )),
+        }
+        verdict
+    };
+    tickets.handle(req, now, &mut OsRng, &mut logged)
 }
 
 fn certificate(
