@@ -125,6 +125,17 @@ pub(crate) fn utf8(s: &[u8]) -> Option<&str> {
     std::str::from_utf8(s).ok()
 }
 
+/// The first `needle` in `s`: a plain loop for the short slices of header values (where
+/// `memchr`'s dispatch and setup cost more than the search), `memchr` for long ones.
+#[inline]
+pub(crate) fn find_byte(needle: u8, s: &[u8]) -> Option<usize> {
+    if s.len() < 64 {
+        s.iter().position(|&b| b == needle)
+    } else {
+        memchr::memchr(needle, s)
+    }
+}
+
 /// Parses an unsigned decimal number of 1 to 19 digits that must fit `max`.
 /// Returns `Err(true)` when the digits are valid but the value exceeds `max`,
 /// `Err(false)` when the text is not a number.

@@ -152,7 +152,7 @@ pub(crate) fn read_port(c: &mut Cursor<'_>) -> Result<Option<u16>, ParseError> {
 
 fn check_escapes(s: &[u8], base: usize) -> Result<(), ParseError> {
     let mut i = 0;
-    while let Some(p) = memchr::memchr(b'%', &s[i..]) {
+    while let Some(p) = chars::find_byte(b'%', &s[i..]) {
         let at = i + p;
         let ok = s
             .get(at + 1..at + 3)
@@ -193,7 +193,7 @@ impl<'a> Uri<'a> {
     /// [`Uri::parse_with`] on text already known to be UTF-8.
     pub(crate) fn parse_str(raw: &'a str, base: usize, strict: bool) -> Result<Self, ParseError> {
         let s = raw.as_bytes();
-        let Some(colon) = memchr::memchr(b':', s) else {
+        let Some(colon) = chars::find_byte(b':', s) else {
             return err(ErrorKind::InvalidUri, base);
         };
         let scheme = &s[..colon];
@@ -278,10 +278,10 @@ fn parse_sip<'a>(
 ) -> Result<SipUri<'a>, ParseError> {
     let text = raw.get(offset..).unwrap_or_default();
     let s = text.as_bytes();
-    let (user, password, host_start) = match memchr::memchr(b'@', s) {
+    let (user, password, host_start) = match chars::find_byte(b'@', s) {
         Some(at) => {
             let userinfo = &s[..at];
-            let (u, p) = match memchr::memchr(b':', userinfo) {
+            let (u, p) = match chars::find_byte(b':', userinfo) {
                 Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
                 None => (userinfo, None),
             };

@@ -15,7 +15,8 @@ type ValueCheck = dyn Fn(&[u8], usize) -> Result<(), ParseError>;
 pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
     if let Some(raw) = msg.request_uri() {
         let at = msg.wire_offset() + msg.method().map_or(0, |m| m.as_str().len() + 1);
-        let uri = Uri::parse_with(raw.as_bytes(), at, true)
+        // `raw` is already text: no second UTF-8 check.
+        let uri = Uri::parse_str(raw, at, true)
             .map_err(|e| ParseError::new(ErrorKind::InvalidRequestUri, e.offset()))?;
         // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
         if let Uri::Sip(sip) = uri

@@ -215,10 +215,15 @@ pub(crate) fn b64(data: &[u8]) -> String {
 /// Decodes base64 leniently: whitespace (line breaks in long tokens) is ignored; the
 /// standard alphabet with padding is required.
 pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .ok()
+    let engine = &base64::engine::general_purpose::STANDARD;
+    // ASCII whitespace bytes never occur inside a multi-byte UTF-8 sequence, so dropping
+    // them byte by byte drops exactly the whitespace characters.
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(text).ok();
+    }
+    let mut compact = Vec::with_capacity(text.len());
+    compact.extend(text.bytes().filter(|b| !b.is_ascii_whitespace()));
+    engine.decode(compact).ok()
 }
 
 #[cfg(test)]

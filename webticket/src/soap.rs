@@ -220,10 +220,16 @@ impl Timestamp {
         for v in [created, expires] {
             UnixTime::parse_xsd_datetime(v).ok_or_else(|| invalid("wsu:Timestamp date"))?;
         }
-        Ok(Self {
+        Ok(Self::from_checked(created, expires))
+    }
+
+    /// [`from_lexical`](Self::from_lexical) for strings the caller has already checked with
+    /// [`UnixTime::parse_xsd_datetime`].
+    pub(crate) fn from_checked(created: &str, expires: &str) -> Self {
+        Self {
             created: created.trim().to_owned(),
             expires: expires.trim().to_owned(),
-        })
+        }
     }
 
     /// `wsu:Created` as written.

@@ -485,7 +485,8 @@ fn lifetime_from(created: &str, expires: &str, what: &'static str) -> Result<Lif
     Ok(Lifetime {
         created: c,
         expires: e,
-        timestamp: Timestamp::from_lexical(created, expires)?,
+        // Both strings were just parsed as xsd:dateTime above.
+        timestamp: Timestamp::from_checked(created, expires),
     })
 }
 

@@ -88,7 +88,7 @@ impl<'a> NameAddr<'a> {
         let uri = if bracketed {
             c.bump();
             let uri_start = c.pos();
-            let Some(len) = memchr::memchr(b'>', c.rest()) else {
+            let Some(len) = chars::find_byte(b'>', c.rest()) else {
                 return Err(c.err(ErrorKind::InvalidNameAddr));
             };
             let text = c.rest().get(..len).unwrap_or(&[]);
