@@ -275,7 +275,7 @@ fn issue(
         let u = u.trim_start_matches("sip:");
         users.iter().find(|x| x.address.eq_ignore_ascii_case(u))
     };
-    let mut authenticate = |a: &AuthRequest<'_>| -> Result<SipAddress, AuthFailure> {
+    let authenticate = |a: &AuthRequest<'_>| -> Result<SipAddress, AuthFailure> {
         if fault {
             return Err(AuthFailure::Rejected(
                 "fault injected by the emulator".into(),
