@@ -66,7 +66,9 @@ impl WebState {
         let mut site = SiteConfig::new(&config.domain, base, &format!("{base}{WEBTICKET_PATH}"))
             .map_err(ad)?
             .internal_pool(&names.sip, sip_port)
-            .external_pool(&names.sip, sip_port);
+            .external_pool(&names.sip, sip_port)
+            // SIPE answers the User resource's 401 only with HTTP authentication.
+            .offer_basic(true);
         for host in [&names.autodiscover, &names.autodiscover_internal] {
             site = site.base_url(&format!("https://{host}")).map_err(ad)?;
             if let Some(p) = config.autodiscover_port.filter(|p| *p != 443) {
@@ -240,6 +242,16 @@ fn autodiscover(web: &mut WebState, req: &ServerRequest<'_>, now: UnixTime) -> S
                 .verify_access_token(token.dangerous_expose(), now)
                 .ok()
                 .map(|g| g.user),
+            UserCredential::Basic { username, password } => {
+                let name = username.trim_start_matches("sip:");
+                users
+                    .iter()
+                    .find(|x| {
+                        x.address.eq_ignore_ascii_case(name)
+                            && x.password == password.dangerous_expose()
+                    })
+                    .map(|x| x.address.clone())
+            }
             _ => None,
         };
         match user {
