@@ -333,3 +333,34 @@ async fn fifty_concurrent_sign_ins() {
     }
     assert!(emu.bindings().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_is_renewed_before_it_lapses() {
+    // Certificates live 8 h; a client that renews 9 h ahead renews at every refresh.
+    let emu = emulator(|c| c.max_expires = 1).await;
+    let (sink, events) = recorder(&emu, None, false);
+    let mut c = client(&emu, ALICE, password(PASSWORD));
+    c.events = Some(sink);
+    c.renew_margin = Duration::from_secs(9 * 3600);
+    let reg = signin(c).await.unwrap();
+    reg.stay_until(tokio::time::sleep(Duration::from_millis(1500)))
+        .await
+        .unwrap();
+    let issued: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress {
+                step: Step::Certificate,
+                detail,
+                ..
+            } if detail.starts_with("certificate ") => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(issued.len() >= 2, "{issued:?}");
+    // A new serial each time.
+    assert_ne!(issued[0].split(' ').nth(1), issued[1].split(' ').nth(1));
+    assert!(emu.bindings().is_empty());
+}
