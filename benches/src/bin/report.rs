@@ -584,24 +584,16 @@ fn dependency_versions() -> String {
     .join(", ")
 }
 
-/// Current UTC time as `YYYY-MM-DD HH:MM UTC` (civil-from-days, no time crate).
+/// Current UTC time as `YYYY-MM-DD HH:MM UTC`.
 fn utc_now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    match sip_core::Date::from_unix_time(secs) {
+        Some(d) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            d.year, d.month, d.day, d.hour, d.minute
+        ),
+        None => "unknown time".into(),
+    }
 }

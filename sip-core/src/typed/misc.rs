@@ -227,6 +227,61 @@ impl Date {
             + i64::from(self.minute) * 60
             + i64::from(self.second)
     }
+
+    /// The date of a Unix time, for writing `Date` headers: `Some` for years 0 to 9999
+    /// (what the header grammar can hold).
+    ///
+    /// ```
+    /// use sip_core::Date;
+    /// let d = Date::from_unix_time(1_487_741_245).unwrap();
+    /// assert_eq!(d.to_string(), "Wed, 22 Feb 2017 05:27:25 GMT");
+    /// assert_eq!(Date::parse(d.to_string().as_bytes()).unwrap(), d);
+    /// ```
+    pub fn from_unix_time(secs: i64) -> Option<Self> {
+        // Civil from days (Howard Hinnant's algorithm), the inverse of `unix_time`.
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Some(Self {
+            year: u16::try_from(year).ok().filter(|y| *y <= 9999)?,
+            month: month as u8,
+            day: day as u8,
+            hour: (rem / 3600) as u8,
+            minute: (rem / 60 % 60) as u8,
+            second: (rem % 60) as u8,
+        })
+    }
+
+    /// Day of the week, 0 = Monday.
+    fn weekday(&self) -> usize {
+        // 1970-01-01 was a Thursday.
+        (self.unix_time().div_euclid(86_400) + 3).rem_euclid(7) as usize
+    }
+}
+
+/// The RFC 1123 form a `Date` header carries: `Wed, 22 Feb 2017 05:27:25 GMT`.
+impl core::fmt::Display for Date {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let name = |b: &'static [u8]| core::str::from_utf8(b).unwrap_or("?");
+        write!(
+            f,
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            name(WEEKDAYS[self.weekday()]),
+            self.day,
+            name(MONTHS[usize::from(self.month.clamp(1, 12)) - 1]),
+            self.year,
+            self.hour,
+            self.minute,
+            self.second
+        )
+    }
 }
 
 /// `Call-ID = word ["@" word]`.

@@ -43,17 +43,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     } else {
         args.threads
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .max_blocking_threads(threads)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("bench-signin", threads) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk bench-signin: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match rt.block_on(bench(
         args.clients,

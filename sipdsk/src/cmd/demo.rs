@@ -31,16 +31,9 @@ fn say(line: &str) {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("demo", 2) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk demo: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match rt.block_on(demo(args)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -121,15 +121,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("emulate", 0) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk emulate: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let duration = args.duration;
     let ca_hint = match &args.state_dir {

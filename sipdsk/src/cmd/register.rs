@@ -275,15 +275,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("register", 1) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk register: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let result = rt.block_on(async {
         let tcp = TcpStream::connect(args.registrar)

@@ -111,16 +111,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     config.device_code_timeout = Duration::from_secs(args.device_code_timeout);
     config.expires = args.expires;
     config.events = Some(printer(args.json));
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("signin", 2) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk signin: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let stay = args.stay;
     let json = args.json;

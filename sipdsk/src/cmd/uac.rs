@@ -34,15 +34,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("uac", 1) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk uac: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     rt.block_on(async {
         let mut conn = match Conn::connect(args.transport, args.bind, args.target).await {

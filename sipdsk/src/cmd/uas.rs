@@ -109,15 +109,9 @@ fn to_tag(m: &sip_core::Message<'_>) -> String {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("uas", 0) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipdsk uas: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     rt.block_on(async {
         let serve = serve(args.bind, args.transport);
