@@ -1,7 +1,10 @@
 //! The autodiscover responder of `webticket::server::autodiscover`, driven end to end by
 //! the crate's own `AutodiscoverClient`, with tickets from `server::ticket`.
 
-use rand_core::{CryptoRng, RngCore};
+mod common;
+
+use common::{TestRng, test_rng};
+
 use webticket::UnixTime;
 use webticket::autodiscover::{
     AccessLocation, AutodiscoverClient, AutodiscoverConfig, AutodiscoverResponse, AutodiscoverStep,
@@ -25,29 +28,6 @@ const BASE: &str = "https://lyncdiscover.contoso.com";
 const NOW: UnixTime = UnixTime(1_767_225_600);
 const ALICE_BASIC: &str = "Basic YWxpY2VAY29udG9zby5jb206c2VjcmV0";
 
-struct CountingRng(u8);
-
-impl RngCore for CountingRng {
-    fn next_u32(&mut self) -> u32 {
-        u32::from(self.0)
-    }
-    fn next_u64(&mut self) -> u64 {
-        u64::from(self.0)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for CountingRng {}
-
 fn site() -> SiteConfig {
     SiteConfig::new("contoso.com", BASE, WT)
         .unwrap()
@@ -64,7 +44,7 @@ fn site() -> SiteConfig {
 struct World {
     ad: AutodiscoverResponder,
     wt: TicketService,
-    rng: CountingRng,
+    rng: TestRng,
 }
 
 fn ticket_auth(a: &AuthRequest<'_>) -> Result<SipAddress, AuthFailure> {
@@ -83,7 +63,7 @@ impl World {
         Self {
             ad: AutodiscoverResponder::new(site),
             wt: TicketService::new(TicketServiceConfig::new(WT).unwrap()),
-            rng: CountingRng(0),
+            rng: test_rng(0),
         }
     }
 

@@ -3,8 +3,10 @@
 
 mod common;
 
+use common::{TestRng, test_rng};
+
 use common::data;
-use rand_core::{CryptoRng, RngCore};
+use rand_core::RngCore;
 use webticket::UnixTime;
 use webticket::crypto::SecretString;
 use webticket::device_code::{
@@ -23,31 +25,6 @@ const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const RESOURCE: &str = "https://webdir1a.online.lync.com/";
 const T0: UnixTime = UnixTime(1_767_225_600);
 
-/// Deterministic test RNG (splitmix64). Not a CSPRNG; tests only.
-struct TestRng(u64);
-
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        rand_core::impls::fill_bytes_via_next(self, dest)
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for TestRng {}
-
 /// The path and query of an absolute URL.
 fn target(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -65,7 +42,7 @@ impl Harness {
     fn new(config: AuthorityConfig) -> Self {
         Self {
             authority: DeviceCodeAuthority::new(config),
-            rng: TestRng(42),
+            rng: test_rng(42),
             users: vec![("alice@contoso.com", "p&ss wörd")],
         }
     }
@@ -750,7 +727,7 @@ fn user_codes_are_unique_and_debug_is_redacted() {
 #[test]
 fn garbage_never_panics() {
     let mut h = Harness::new(AuthorityConfig::default());
-    let mut rng = TestRng(7);
+    let mut rng = test_rng(7);
     let targets = ["/a/oauth2/devicecode", "/a/oauth2/token", "/devicelogin"];
     for i in 0..500 {
         let mut body = vec![0u8; (rng.next_u32() % 200) as usize];

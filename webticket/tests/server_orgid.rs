@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::{TestRng, test_rng};
+
 use common::data;
-use rand_core::{CryptoRng, RngCore};
+use rand_core::RngCore;
 use webticket::UnixTime;
 use webticket::crypto::SecretString;
 use webticket::error::{AuthError, Error, ServerError};
@@ -27,31 +29,6 @@ const USER_URL: &str = "https://pool.contoso.com/Autodiscover/AutodiscoverServic
 const T0: UnixTime = UnixTime(1_767_225_600);
 const NASTY_PW: &str = "p&ss<w>\"o'rd ]]> é ";
 
-/// Deterministic test RNG (splitmix64). Not a CSPRNG; tests only.
-struct TestRng(u64);
-
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        rand_core::impls::fill_bytes_via_next(self, dest)
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for TestRng {}
-
 fn target(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.find('/').map_or("/", |i| &rest[i..])
@@ -68,7 +45,7 @@ impl Harness {
     fn new(config: OrgIdServerConfig) -> Self {
         Self {
             server: OrgIdServer::new(config),
-            rng: TestRng(9),
+            rng: test_rng(9),
             seen: Vec::new(),
         }
     }
@@ -428,7 +405,7 @@ fn lifetime_cap_purge_and_revoke() {
     assert!(h.server.is_empty());
 
     // issue() for callers' own flows; Debug never shows the token.
-    let mut rng = TestRng(1);
+    let mut rng = test_rng(1);
     let t = h
         .server
         .issue("carol@contoso.com", WS_FED, T0, &mut rng)
@@ -442,7 +419,7 @@ fn lifetime_cap_purge_and_revoke() {
 #[test]
 fn garbage_never_panics() {
     let mut h = Harness::new(OrgIdServerConfig::default());
-    let mut rng = TestRng(3);
+    let mut rng = test_rng(3);
     let template = data("rst2_request.xml");
     for i in 0..300 {
         let mut body = template.clone();

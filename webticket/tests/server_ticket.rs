@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::{TestRng, test_rng};
+
 use common::data;
-use rand_core::{CryptoRng, RngCore};
 use webticket::UnixTime;
 use webticket::autodiscover::SipAddress;
 use webticket::crypto::{ClientEntropy, ProofKey, SecretString, p_sha1};
@@ -27,34 +28,6 @@ const CERTPROV: &str =
 const NOW: UnixTime = UnixTime(1_767_225_600);
 /// `alice@contoso.com:secret`.
 const ALICE_BASIC: &str = "Basic YWxpY2VAY29udG9zby5jb206c2VjcmV0";
-
-/// A deterministic stand-in for a CSPRNG (tests only).
-struct CountingRng(u8);
-
-impl RngCore for CountingRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut b = [0; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
-    }
-    fn next_u64(&mut self) -> u64 {
-        let mut b = [0; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for CountingRng {}
 
 fn alice() -> SipAddress {
     "alice@contoso.com".parse().unwrap()
@@ -102,7 +75,7 @@ fn post(
     req: &HttpRequest,
     extra: &[(&str, &str)],
     now: UnixTime,
-    rng: &mut CountingRng,
+    rng: &mut TestRng,
 ) -> ServerResponse {
     let path = &req.url["https://pool.contoso.com".len()..];
     let mut sreq = ServerRequest::new(req.method.as_str(), path).body(&req.body);
@@ -141,7 +114,7 @@ fn bearer_ticket_round_trip() {
         &rst,
         &[("Authorization", ALICE_BASIC)],
         NOW,
-        &mut CountingRng(0),
+        &mut test_rng(0),
     );
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
     let ticket = WebTicket::from_response(&view(&resp), None).unwrap();
@@ -173,7 +146,7 @@ fn proof_key_ticket_round_trip() {
         .proof_key(&entropy)
         .build()
         .unwrap();
-    let mut rng = CountingRng(0);
+    let mut rng = test_rng(0);
     let resp = post(
         &mut svc,
         &rst,
@@ -191,8 +164,17 @@ fn proof_key_ticket_round_trip() {
     assert_eq!(&server_key, client_key);
     assert_eq!(issued.applies_to(), CERTPROV);
     assert!(issued.applies_to_url(CERTPROV));
-    // The server entropy is the 32 bytes after the 16 of the AssertionID.
-    let server_entropy: Vec<u8> = (16..48).collect();
+    // The server entropy is the RSTR's (only) BinarySecret.
+    let body = std::str::from_utf8(&resp.body).unwrap();
+    let secret = body
+        .split_once("<BinarySecret")
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split_once('<'))
+        .map(|(b64, _)| b64)
+        .unwrap();
+    let server_entropy =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, secret).unwrap();
+    assert_eq!(server_entropy.len(), 32);
     assert_eq!(
         server_key,
         ProofKey::compute_psha1(&entropy, &server_entropy)
@@ -235,7 +217,7 @@ fn sipe_shaped_request() {
             "\"http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue\"",
         )
         .body(&body);
-    let mut rng = CountingRng(0);
+    let mut rng = test_rng(0);
     let first = svc.handle(&req, NOW, &mut rng, &mut authenticate);
     assert_eq!(first.status, 401);
     let challenges: Vec<_> = first
@@ -311,7 +293,7 @@ fn fed_bearer_with_orgid_token() {
         .security(&security, Uuid::from_random_bytes([4; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(7));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(7));
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
     let ticket = WebTicket::from_response(&view(&resp), Some(&entropy)).unwrap();
     assert_eq!(
@@ -326,7 +308,7 @@ fn fed_bearer_with_orgid_token() {
         .security(&security, Uuid::from_random_bytes([4; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(7));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(7));
     assert_fault(&resp, 28022, "The security token has expired.");
 }
 
@@ -359,7 +341,7 @@ fn token_failures_are_soap_faults() {
         .security(&bad, Uuid::from_random_bytes([4; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_fault(&resp, 28021, "The credentials are not valid.");
 
     // UsernameToken: escaped password reaches the callback unescaped; a refusal's reason
@@ -370,16 +352,13 @@ fn token_failures_are_soap_faults() {
         .security(&good, Uuid::from_random_bytes([4; 16]))
         .build()
         .unwrap();
-    assert_eq!(
-        post(&mut svc, &rst, &[], NOW, &mut CountingRng(0)).status,
-        200
-    );
+    assert_eq!(post(&mut svc, &rst, &[], NOW, &mut test_rng(0)).status, 200);
     let other = SecurityHeader::username_token("eve@contoso.com", &SecretString::new("x")).unwrap();
     let rst = IssueTokenRequest::new(&endpoint, USER_URL, Uuid::from_random_bytes([3; 16]))
         .security(&other, Uuid::from_random_bytes([4; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_fault(&resp, 28023, "no \"such\" user");
     assert!(
         resp.get("x-ms-diagnostics")
@@ -391,7 +370,7 @@ fn token_failures_are_soap_faults() {
     let rst = IssueTokenRequest::new(&endpoint, USER_URL, Uuid::from_random_bytes([3; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_fault(&resp, 28032, "No security token in the request.");
 }
 
@@ -420,7 +399,7 @@ fn http_level_failures() {
         &rst,
         &[("Authorization", "Basic YWxpY2VAY29udG9zby5jb206d3Jvbmc=")],
         NOW,
-        &mut CountingRng(0),
+        &mut test_rng(0),
     );
     assert_eq!(
         resp.get("www-authenticate"),
@@ -436,7 +415,7 @@ fn http_level_failures() {
         &rst,
         &[("Authorization", "Basic Ym9iQGNvbnRvc28uY29tOng=")],
         NOW,
-        &mut CountingRng(0),
+        &mut test_rng(0),
     );
     assert_eq!(
         http_error(&resp),
@@ -448,7 +427,7 @@ fn http_level_failures() {
         &rst,
         &[("Authorization", "Basic Y2Fyb2xAY29udG9zby5jb206c2VjcmV0")],
         NOW,
-        &mut CountingRng(0),
+        &mut test_rng(0),
     );
     assert_eq!(http_error(&resp).0, 403);
     assert_eq!(http_error(&resp).1.unwrap().0, 28031);
@@ -459,7 +438,7 @@ fn http_level_failures() {
             &rst,
             &[("Authorization", bad)],
             NOW,
-            &mut CountingRng(0),
+            &mut test_rng(0),
         );
         assert_eq!(resp.status, 401, "{bad}");
         assert!(resp.get("x-ms-diagnostics").is_none());
@@ -473,7 +452,7 @@ fn http_level_failures() {
             .advertise_negotiate(true)
             .realm("R\"x"),
     );
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     let all: Vec<_> = resp
         .headers
         .iter()
@@ -492,7 +471,7 @@ fn oauth_port() {
         .bearer_token(&token)
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_eq!(resp.status, 200);
     let ticket = WebTicket::from_response(&view(&resp), None).unwrap();
     assert_eq!(
@@ -505,14 +484,14 @@ fn oauth_port() {
         .bearer_token(&stale)
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_eq!(resp.status, 401);
     assert_eq!(resp.get("x-ms-diagnostics").map(|d| &d[..5]), Some("28022"));
 
     let rst = IssueTokenRequest::new(&endpoint, USER_URL, Uuid::from_random_bytes([1; 16]))
         .build()
         .unwrap();
-    let resp = post(&mut svc, &rst, &[], NOW, &mut CountingRng(0));
+    let resp = post(&mut svc, &rst, &[], NOW, &mut test_rng(0));
     assert_eq!(resp.status, 401);
     assert_eq!(
         resp.get("www-authenticate"),
@@ -521,10 +500,7 @@ fn oauth_port() {
 
     // Without the OAuth port the path is unknown.
     let mut svc = TicketService::new(TicketServiceConfig::new(WT).unwrap().oauth_port(false));
-    assert_eq!(
-        post(&mut svc, &rst, &[], NOW, &mut CountingRng(0)).status,
-        404
-    );
+    assert_eq!(post(&mut svc, &rst, &[], NOW, &mut test_rng(0)).status, 404);
     assert_eq!(svc.mex().to_xml().unwrap().matches("wsdl:port ").count(), 2);
 }
 
@@ -538,7 +514,7 @@ fn issue_one(svc: &mut TicketService, now: UnixTime, seed: u8) -> WebTicket {
         &rst,
         &[("Authorization", ALICE_BASIC)],
         now,
-        &mut CountingRng(seed),
+        &mut test_rng(u64::from(seed)),
     );
     WebTicket::from_response(&view(&resp), None).unwrap()
 }
@@ -643,7 +619,7 @@ fn bad_requests() {
         let req = ServerRequest::new("POST", path)
             .header("Authorization", ALICE_BASIC)
             .body(body.as_bytes());
-        svc.handle(&req, NOW, &mut CountingRng(0), &mut authenticate)
+        svc.handle(&req, NOW, &mut test_rng(0), &mut authenticate)
     };
     let cases = [
         "not xml".to_owned(),
@@ -694,13 +670,13 @@ fn bad_requests() {
     // Routing.
     let get = ServerRequest::new("GET", path);
     assert_eq!(
-        svc.handle(&get, NOW, &mut CountingRng(0), &mut authenticate)
+        svc.handle(&get, NOW, &mut test_rng(0), &mut authenticate)
             .status,
         405
     );
     let other = ServerRequest::new("POST", "/WebTicket/Other.svc");
     assert_eq!(
-        svc.handle(&other, NOW, &mut CountingRng(0), &mut authenticate)
+        svc.handle(&other, NOW, &mut test_rng(0), &mut authenticate)
             .status,
         404
     );
@@ -710,7 +686,7 @@ fn bad_requests() {
     );
     let mex = ServerRequest::new("GET", "/WebTicket/WebTicketService.svc/mex");
     assert_eq!(
-        svc.handle(&mex, NOW, &mut CountingRng(0), &mut authenticate)
+        svc.handle(&mex, NOW, &mut test_rng(0), &mut authenticate)
             .status,
         200
     );

@@ -263,15 +263,8 @@ type Digest = [u8; 20];
 /// use webticket::server::device_code::{AuthorityConfig, DeviceCodeAuthority};
 /// use webticket::server::ServerRequest;
 /// use webticket::UnixTime;
-/// # struct Rng(u64);
-/// # impl rand_core::RngCore for Rng {
-/// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
-/// #     fn next_u64(&mut self) -> u64 { self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15); let mut z = self.0; z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9); z ^ (z >> 31) }
-/// #     fn fill_bytes(&mut self, d: &mut [u8]) { rand_core::impls::fill_bytes_via_next(self, d) }
-/// #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
-/// # }
-/// # impl rand_core::CryptoRng for Rng {}
-/// let mut rng = Rng(1); // a CSPRNG in production
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1); // OsRng in production
 /// let mut authority = DeviceCodeAuthority::new(AuthorityConfig::default());
 /// let req = ServerRequest::new("POST", "/common/oauth2/devicecode?api-version=1.0")
 ///     .body(b"client_id=c1&resource=https%3A%2F%2Fwebdir.contoso.com%2F");

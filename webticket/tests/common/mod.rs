@@ -1,7 +1,17 @@
 //! Fixture helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+use rand_core::SeedableRng;
 use webticket::http::HttpResponse;
+
+/// The deterministic RNG of the tests (ChaCha8 from a seed). Production passes a CSPRNG
+/// such as `OsRng`.
+pub type TestRng = rand_chacha::ChaCha8Rng;
+
+/// A [`TestRng`] from `seed`.
+pub fn test_rng(seed: u64) -> TestRng {
+    TestRng::seed_from_u64(seed)
+}
 
 /// The bytes of `tests/data/<name>`.
 pub fn data(name: &str) -> Vec<u8> {
