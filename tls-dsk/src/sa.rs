@@ -31,6 +31,19 @@ fn from_aor(msg: &Message<'_>) -> Option<String> {
         .map(|u| u.aor().to_ascii_lowercase())
 }
 
+/// The address of record of the party that signed `msg` as the client: the sender (`From`)
+/// of a request, the recipient (`To`) of the request a response answers.
+fn client_aor(msg: &Message<'_>) -> Option<String> {
+    if msg.is_request() {
+        return from_aor(msg);
+    }
+    msg.to()
+        .ok()?
+        .uri
+        .as_sip()
+        .map(|u| u.aor().to_ascii_lowercase())
+}
+
 /// What the client does next after a challenge.
 // One value per 401 round: its size does not matter, boxing would only cost ergonomics.
 #[allow(clippy::large_enum_variant)]
@@ -334,7 +347,9 @@ pub enum Decision {
 /// Call [`ServerAuth::handle_request`] on every request. It answers the three handshake
 /// rounds with challenges and returns [`Decision::Authenticated`] for correctly signed
 /// requests; sign every response to an authenticated client with
-/// [`ServerAuth::sign_response`] and add it as `Authentication-Info`.
+/// [`ServerAuth::sign_response`] and add it as `Authentication-Info`. Requests the server
+/// sends to a client are signed the same way, and the client's signed answers are checked
+/// with [`ServerAuth::verify_response`].
 pub struct ServerAuth {
     config: ServerAuthConfig,
     sas: HashMap<String, ServerSa>,
@@ -513,50 +528,7 @@ impl ServerAuth {
         msg: &Message<'_>,
         now: UnixTime,
     ) -> Decision {
-        let realm = self.config.realm.clone();
-        let targetname = self.config.targetname.clone();
-        let result = (|| {
-            let sa = self
-                .sas
-                .get_mut(opaque)
-                .ok_or(SaError::WrongState("unknown opaque"))?;
-            if sa.expires <= now.0 {
-                return Err(SaError::Expired);
-            }
-            let ServerState::Established {
-                keys,
-                identity,
-                aor,
-                cnums,
-                ..
-            } = &mut sa.state
-            else {
-                return Err(SaError::WrongState("signed request during the handshake"));
-            };
-            if from_aor(msg).as_deref() != Some(aor.as_str()) {
-                return Err(SaError::IdentityMismatch);
-            }
-            let (Some(crand), Some(cnum_s), Some(response)) =
-                (&creds.crand, &creds.cnum, &creds.response)
-            else {
-                return Err(SignError::Unsigned.into());
-            };
-            let cnum: u64 = cnum_s.parse().map_err(|_| SignError::BadSequenceNumber)?;
-            cnums.check(cnum)?;
-            let params = SignatureParams {
-                protocol: crate::SCHEME,
-                rand: crand,
-                num: cnum_s,
-                realm: &realm,
-                targetname: &targetname,
-                version: VERSION,
-            };
-            let buffer = signature_buffer(msg, &params)?;
-            verify_hex(&mac(keys, false, &buffer), response)?;
-            cnums.accept(cnum);
-            Ok((identity.clone(), aor.clone()))
-        })();
-        match result {
+        match self.check_signature(opaque, creds, msg, now) {
             Ok((identity, aor)) => Decision::Authenticated {
                 opaque: opaque.into(),
                 identity,
@@ -564,6 +536,83 @@ impl ServerAuth {
             },
             Err(e) => self.refuse(e),
         }
+    }
+
+    /// Checks a client's signature on `msg` (a request it sent, or its response to a
+    /// request of ours) against association `opaque`.
+    fn check_signature(
+        &mut self,
+        opaque: &str,
+        creds: &Credentials,
+        msg: &Message<'_>,
+        now: UnixTime,
+    ) -> Result<(ClientIdentity, String), SaError> {
+        let sa = self
+            .sas
+            .get_mut(opaque)
+            .ok_or(SaError::WrongState("unknown opaque"))?;
+        if sa.expires <= now.0 {
+            return Err(SaError::Expired);
+        }
+        let ServerState::Established {
+            keys,
+            identity,
+            aor,
+            cnums,
+            ..
+        } = &mut sa.state
+        else {
+            return Err(SaError::WrongState("signed message during the handshake"));
+        };
+        if client_aor(msg).as_deref() != Some(aor.as_str()) {
+            return Err(SaError::IdentityMismatch);
+        }
+        let (Some(crand), Some(cnum_s), Some(response)) =
+            (&creds.crand, &creds.cnum, &creds.response)
+        else {
+            return Err(SignError::Unsigned.into());
+        };
+        let cnum: u64 = cnum_s.parse().map_err(|_| SignError::BadSequenceNumber)?;
+        cnums.check(cnum)?;
+        let params = SignatureParams {
+            protocol: crate::SCHEME,
+            rand: crand,
+            num: cnum_s,
+            realm: &self.config.realm,
+            targetname: &self.config.targetname,
+            version: VERSION,
+        };
+        let buffer = signature_buffer(msg, &params)?;
+        verify_hex(&mac(keys, false, &buffer), response)?;
+        cnums.accept(cnum);
+        Ok((identity.clone(), aor.clone()))
+    }
+
+    /// Verifies the client's signature on its response to a request the server sent
+    /// (an OPTIONS, a NOTIFY, ...) and returns the association's `opaque` and address of
+    /// record. The client is the `To` side of such a response.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError::Unsigned`] when the response carries no TLS-DSK `Authorization` with
+    /// `opaque`, `crand`, `cnum` and `response` (treat the response as not received);
+    /// [`SaError::IdentityMismatch`] when `To` is not the association's address of
+    /// record; otherwise why the signature failed. A failure changes nothing.
+    pub fn verify_response(
+        &mut self,
+        msg: &Message<'_>,
+        now: UnixTime,
+    ) -> Result<(String, String), SaError> {
+        let creds = Credentials::find(msg)?.ok_or(SaError::Sign(SignError::Unsigned))?;
+        if creds.realm != self.config.realm || creds.targetname != self.config.targetname {
+            return Err(SignError::WrongSecurityAssociation.into());
+        }
+        let opaque = creds
+            .opaque
+            .clone()
+            .ok_or(SaError::Sign(SignError::Unsigned))?;
+        let (_, aor) = self.check_signature(&opaque, &creds, msg, now)?;
+        Ok((opaque, aor))
     }
 
     /// Signs a response (or a request the server sends, such as BENOTIFY) for the client

@@ -302,6 +302,80 @@ fn signed_traffic_after_sign_in_and_its_failures() {
 }
 
 #[test]
+fn the_client_signs_its_answer_to_a_server_request() {
+    let mut rng = rng(23);
+    let (mut client, mut server, opaque, _) = sign_in(&mut rng);
+    // The server asks the client something (From: the server, To: the client).
+    let options = MessageBuilder::request(Method::Options, "sip:192.0.2.10:49152;transport=tls")
+        .header(H::Via, "SIP/2.0/TLS 203.0.113.5:5061;branch=z9hG4bKopt1")
+        .header(H::MaxForwards, "70")
+        .header(H::From, "<sip:server.contoso.com>;tag=o1")
+        .header(H::To, "<sip:alice@contoso.com>")
+        .header(H::CallId, "options-1")
+        .header(H::CSeq, "1 OPTIONS")
+        .build()
+        .unwrap();
+    let info = server
+        .sign_response(&opaque, &options.message(), &mut rng)
+        .unwrap();
+    let options = with_header(&options, H::AuthenticationInfo, &info.to_value());
+    client.verify(&options.message()).unwrap();
+
+    let ok = MessageBuilder::response_to(&options.message(), 200, "OK", Some("c1"))
+        .build()
+        .unwrap();
+    let creds = client.sign(&ok.message(), &mut rng).unwrap();
+    let ok = with_header(&ok, H::Authorization, &creds.to_value());
+    assert_eq!(
+        server.verify_response(&ok.message(), NOW),
+        Ok((opaque.clone(), "alice@contoso.com".to_string()))
+    );
+    // Replayed, tampered or unsigned answers are refused.
+    assert_eq!(
+        server.verify_response(&ok.message(), NOW),
+        Err(SaError::Sign(SignError::Replay(
+            creds.cnum.as_deref().unwrap().parse().unwrap()
+        )))
+    );
+    let fresh = MessageBuilder::response_to(&options.message(), 200, "OK", Some("c1"))
+        .build()
+        .unwrap();
+    let creds = client.sign(&fresh.message(), &mut rng).unwrap();
+    let text = String::from_utf8(
+        with_header(&fresh, H::Authorization, &creds.to_value())
+            .wire()
+            .to_vec(),
+    )
+    .unwrap()
+    .replace("SIP/2.0 200 OK", "SIP/2.0 486 Busy Here");
+    let forged = SipMessage::parse(Bytes::from(text)).unwrap();
+    assert_eq!(
+        server.verify_response(&forged.message(), NOW),
+        Err(SaError::Sign(SignError::BadSignature))
+    );
+    assert_eq!(
+        server.verify_response(&fresh.message(), NOW),
+        Err(SaError::Sign(SignError::Unsigned))
+    );
+    // An answer in another user's name is refused.
+    let text = String::from_utf8(
+        with_header(&fresh, H::Authorization, &creds.to_value())
+            .wire()
+            .to_vec(),
+    )
+    .unwrap()
+    .replace(
+        "To: <sip:alice@contoso.com>",
+        "To: <sip:mallory@contoso.com>",
+    );
+    let other = SipMessage::parse(Bytes::from(text)).unwrap();
+    assert_eq!(
+        server.verify_response(&other.message(), NOW),
+        Err(SaError::IdentityMismatch)
+    );
+}
+
+#[test]
 fn a_certificate_for_another_user_is_refused() {
     // The client certificate names alice; a REGISTER from bob must not establish.
     let mut rng = rng(23);
