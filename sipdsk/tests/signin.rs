@@ -364,3 +364,75 @@ async fn certificate_is_renewed_before_it_lapses() {
     assert_ne!(issued[0].split(' ').nth(1), issued[1].split(' ').nth(1));
     assert!(emu.bindings().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_from_the_registrar_are_verified_and_answered_signed() {
+    use sip_core::Method;
+    let emu = emulator(|_| {}).await;
+    let (sink, events) = recorder(&emu, None, false);
+    let mut c = client(&emu, ALICE, password(PASSWORD));
+    c.events = Some(sink);
+    let reg = signin(c).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let staying = tokio::spawn(reg.stay_until(async {
+        let _ = stopped.await;
+    }));
+    let aor = "sip:alice@contoso.com";
+    let wait = Duration::from_secs(10);
+    // Each answer is signed by the client and verified by the emulator before it counts.
+    assert_eq!(
+        emu.send_to_client(aor, Method::Options, wait).await,
+        Ok(200)
+    );
+    assert_eq!(emu.send_to_client(aor, Method::Notify, wait).await, Ok(200));
+    assert_eq!(emu.send_to_client(aor, Method::Invite, wait).await, Ok(405));
+    assert_eq!(emu.send_to_client(aor, Method::Bye, wait).await, Ok(481));
+    // BENOTIFY gets no answer, by definition.
+    let silent = emu
+        .send_to_client(aor, Method::Benotify, Duration::from_millis(500))
+        .await;
+    assert!(silent.unwrap_err().contains("did not answer"));
+    // A request whose signature fails is dropped unanswered, and the client stays.
+    emu.faults()
+        .tamper_response_signature
+        .store(true, Ordering::SeqCst);
+    let forged = emu
+        .send_to_client(aor, Method::Options, Duration::from_millis(500))
+        .await;
+    assert!(forged.unwrap_err().contains("did not answer"));
+    emu.faults()
+        .tamper_response_signature
+        .store(false, Ordering::SeqCst);
+    assert_eq!(
+        emu.send_to_client(aor, Method::Options, wait).await,
+        Ok(200)
+    );
+    assert!(
+        emu.send_to_client("sip:bob@contoso.com", Method::Options, wait)
+            .await
+            .unwrap_err()
+            .contains("not registered")
+    );
+    stop.send(()).unwrap();
+    staying.await.unwrap().unwrap();
+    assert!(emu.bindings().is_empty());
+    let details: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { detail, .. } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    for expected in [
+        "answered the registrar's OPTIONS with 200 OK (signed)",
+        "answered the registrar's INVITE with 405 Method Not Allowed (signed)",
+        "ignored a OPTIONS from the registrar: ",
+    ] {
+        assert!(
+            details.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} not in {details:#?}"
+        );
+    }
+}

@@ -136,6 +136,10 @@ impl Registration {
             .map(|c| c.certificate().not_after().0)
     }
 
+    fn is_signed_in(&self) -> bool {
+        self.sa.as_ref().is_some_and(ClientSa::is_established)
+    }
+
     fn sa_mut(&mut self, step: Step) -> Result<&mut ClientSa, SigninError> {
         self.sa
             .as_mut()
@@ -265,6 +269,9 @@ impl Registration {
                         .await
                         .map_err(|e| SigninError::transport(step, e.to_string()))?;
                 }
+                Some(Ok(Frame::Message(m))) if m.message().is_request() && self.is_signed_in() => {
+                    self.answer(step, m).await?;
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     return Err(SigninError::transport(
@@ -366,9 +373,8 @@ impl Registration {
         Err(SigninError::new(step, "too many 401 rounds"))
     }
 
-    /// One signed REGISTER and its verified 200; returns the seconds granted.
-    async fn signed_register(&mut self, step: Step, expires: u32) -> Result<u32, SigninError> {
-        let unsigned = self.register(expires)?;
+    /// `unsigned` with our TLS-DSK signature added as `Authorization`.
+    fn sign(&mut self, step: Step, unsigned: &SipMessage) -> Result<SipMessage, SigninError> {
         let creds = self
             .sa_mut(step)?
             .sign(&unsigned.message(), &mut OsRng)
@@ -377,10 +383,64 @@ impl Registration {
         if self.ctx.config.tamper_requests {
             value = tamper(&value);
         }
-        let signed = MessageBuilder::from_message(&unsigned.message())
+        MessageBuilder::from_message(&unsigned.message())
             .header(H::Authorization, value)
             .build()
+            .map_err(|e| SigninError::new(step, e.to_string()))
+    }
+
+    /// Answers a request the registrar sent us, signed, after checking its signature.
+    /// Unsigned or badly signed requests are dropped unanswered, as Lync clients do.
+    /// This client only stays registered, so it accepts OPTIONS and NOTIFY (200), takes
+    /// BENOTIFY and ACK without an answer, has no dialogs to end (481) and refuses the
+    /// rest with 405 and the methods it allows.
+    async fn answer(&mut self, step: Step, req: SipMessage) -> Result<(), SigninError> {
+        let m = req.message();
+        let method = m.method().map_or("?", |x| x.as_str()).to_string();
+        if let Err(e) = self.sa_mut(step)?.verify(&m) {
+            self.ctx
+                .progress(step, format!("ignored a {method} from the registrar: {e}"));
+            return Ok(());
+        }
+        self.transcript.push(Exchanged {
+            sent: false,
+            what: method.clone(),
+            authenticated: true,
+        });
+        let (code, reason) = match m.method() {
+            Some(Method::Ack | Method::Benotify) => return Ok(()),
+            Some(Method::Options | Method::Notify) => (200, "OK"),
+            Some(Method::Bye | Method::Cancel) => (481, "Call/Transaction Does Not Exist"),
+            _ => (405, "Method Not Allowed"),
+        };
+        let mut b = MessageBuilder::response_to(&m, code, reason, Some(&self.tag));
+        if code != 481 {
+            b = b.header(H::Allow, "OPTIONS, NOTIFY, BENOTIFY, ACK, BYE, CANCEL");
+        }
+        let unsigned = b
+            .build()
             .map_err(|e| SigninError::new(step, e.to_string()))?;
+        let signed = self.sign(step, &unsigned)?;
+        self.transcript.push(Exchanged {
+            sent: true,
+            what: code.to_string(),
+            authenticated: true,
+        });
+        self.conn
+            .send(Frame::Message(signed))
+            .await
+            .map_err(|e| SigninError::transport(step, format!("send failed: {e}")))?;
+        self.ctx.progress(
+            step,
+            format!("answered the registrar's {method} with {code} {reason} (signed)"),
+        );
+        Ok(())
+    }
+
+    /// One signed REGISTER and its verified 200; returns the seconds granted.
+    async fn signed_register(&mut self, step: Step, expires: u32) -> Result<u32, SigninError> {
+        let unsigned = self.register(expires)?;
+        let signed = self.sign(step, &unsigned)?;
         let resp = self.exchange(step, signed).await?;
         let m = resp.message();
         if m.status() != Some(200) {
@@ -420,14 +480,7 @@ impl Registration {
             return self.sign_in().await;
         }
         let unsigned = self.register(self.ctx.config.expires)?;
-        let creds = self
-            .sa_mut(step)?
-            .sign(&unsigned.message(), &mut OsRng)
-            .map_err(|e| SigninError::new(step, e.to_string()))?;
-        let signed = MessageBuilder::from_message(&unsigned.message())
-            .header(H::Authorization, creds.to_value())
-            .build()
-            .map_err(|e| SigninError::new(step, e.to_string()))?;
+        let signed = self.sign(step, &unsigned)?;
         let resp = self.exchange(step, signed).await?;
         let m = resp.message();
         match m.status() {
@@ -507,6 +560,11 @@ impl Registration {
                         Some(Ok(Frame::Ping)) => {
                             if let Err(e) = self.conn.send(Frame::Pong).await {
                                 break Some(SigninError::transport(Step::Refresh, e.to_string()));
+                            }
+                        }
+                        Some(Ok(Frame::Message(m))) if m.message().is_request() => {
+                            if let Err(e) = self.answer(Step::Refresh, m).await {
+                                break Some(e);
                             }
                         }
                         Some(Ok(_)) => {}

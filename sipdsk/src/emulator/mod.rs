@@ -23,12 +23,14 @@ pub(crate) mod registrar;
 mod sip;
 mod web;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, Mutex};
 
 use rand_core::OsRng;
+use sip_core::Method;
 use tls_dsk::{CaVerifier, ServerAuth, ServerAuthConfig, ServerConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -87,7 +89,8 @@ pub struct Faults {
     /// The registrar judges client certificates as if nine hours had passed: every
     /// certificate it issued has expired.
     pub expired_certificates: AtomicBool,
-    /// The registrar changes one digit of `rspauth` in every signed response.
+    /// The registrar changes one digit of `rspauth` in every signed response, and in the
+    /// requests it sends to clients ([`Emulator::send_to_client`]).
     pub tamper_response_signature: AtomicBool,
     /// The registrar drops this many connections right after their ClientHello.
     pub drop_on_client_hello: AtomicU32,
@@ -228,6 +231,8 @@ impl Names {
 /// State shared by the listeners.
 pub(crate) struct Shared {
     pub(crate) registrar: Mutex<Registrar>,
+    /// The connection of each registered address of record, for requests to clients.
+    pub(crate) clients: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<sip::Outgoing>>>,
     pub(crate) web: Mutex<web::WebState>,
     pub(crate) faults: Arc<Faults>,
     log: Option<LogSink>,
@@ -356,6 +361,7 @@ impl Emulator {
         let web = web::WebState::new(&config, &names, &web_base, sip_addr.port(), pki.ca)?;
         let shared = Arc::new(Shared {
             registrar: Mutex::new(registrar),
+            clients: Mutex::new(HashMap::new()),
             web: Mutex::new(web),
             faults: config.faults.clone(),
             log: config.log.clone(),
@@ -507,6 +513,47 @@ impl Emulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .bindings(unix_now())
+    }
+
+    /// Sends a signed request (`OPTIONS`, `NOTIFY`, ...) to the registered client `aor`
+    /// (`sip:alice@contoso.com`) over its connection and returns the status code of its
+    /// answer once the client's signature on it verified.
+    ///
+    /// # Errors
+    ///
+    /// `aor` is not registered or its connection is gone; no final answer within
+    /// `timeout` (a client ignores requests whose signature fails, and sends nothing for
+    /// BENOTIFY or ACK); the answer's signature did not verify.
+    pub async fn send_to_client(
+        &self,
+        aor: &str,
+        method: Method<'_>,
+        timeout: std::time::Duration,
+    ) -> Result<u16, String> {
+        let request = self
+            .shared
+            .registrar
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .request_to(aor, method, unix_now(), &mut OsRng)
+            .ok_or_else(|| format!("{aor} is not registered"))?;
+        let outbox = self
+            .shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(aor)
+            .cloned()
+            .ok_or_else(|| format!("no connection for {aor}"))?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        outbox
+            .send(sip::Outgoing { request, answer })
+            .map_err(|_| format!("the connection of {aor} is closed"))?;
+        match tokio::time::timeout(timeout, answered).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(format!("the connection of {aor} closed before it answered")),
+            Err(_) => Err(format!("{aor} did not answer within {timeout:?}")),
+        }
     }
 
     /// Restarts the registrar as a crashed server would come back: every SIP connection

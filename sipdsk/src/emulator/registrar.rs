@@ -33,6 +33,9 @@ pub(crate) struct Registrar {
     /// This server's host name, for `Contact`.
     host: String,
     bindings: HashMap<String, Binding>,
+    /// The TLS-DSK association of each registered address of record, to sign what the
+    /// registrar sends to that client.
+    associations: HashMap<String, String>,
     max_expires: u32,
 }
 
@@ -60,6 +63,7 @@ impl Registrar {
             auth,
             host: host.into(),
             bindings: HashMap::new(),
+            associations: HashMap::new(),
             max_expires: 7200,
         }
     }
@@ -112,6 +116,15 @@ impl Registrar {
             }
             Decision::Authenticated { opaque, aor, .. } => {
                 let (builder, event) = self.serve(&m, &aor, now);
+                match &event {
+                    Event::Registered { aor, .. } => {
+                        self.associations.insert(aor.clone(), opaque.clone());
+                    }
+                    Event::Unregistered { aor } => {
+                        self.associations.remove(aor);
+                    }
+                    _ => {}
+                }
                 let signed = builder.build().ok().and_then(|resp| {
                     let info = self
                         .auth
@@ -131,6 +144,53 @@ impl Registrar {
                 },
             ),
         }
+    }
+
+    /// A request from the registrar to the registered client `aor` (`sip:user@host`),
+    /// signed with that client's association, or `None` when `aor` is not registered.
+    pub(crate) fn request_to(
+        &mut self,
+        aor: &str,
+        method: Method<'_>,
+        now: UnixTime,
+        rng: &mut dyn CryptoRngCore,
+    ) -> Option<SipMessage> {
+        self.bindings.retain(|_, b| b.expires_at > now.0);
+        self.bindings.get(aor)?;
+        let opaque = self.associations.get(aor)?.clone();
+        let id = format!("{:016x}", rng.next_u64());
+        let unsigned = MessageBuilder::request(method, aor)
+            .header(
+                H::Via,
+                format!("SIP/2.0/TLS {};branch=z9hG4bK{id}", self.host),
+            )
+            .header(H::MaxForwards, "70")
+            .header(H::From, format!("<sip:{}>;tag={}", self.host, &id[..8]))
+            .header(H::To, format!("<{aor}>"))
+            .header(H::CallId, id.as_str())
+            .header(H::CSeq, format!("1 {}", method.as_str()))
+            .build()
+            .ok()?;
+        let info = self
+            .auth
+            .sign_response(&opaque, &unsigned.message(), rng)
+            .ok()?;
+        MessageBuilder::from_message(&unsigned.message())
+            .header(H::AuthenticationInfo, info.to_value())
+            .build()
+            .ok()
+    }
+
+    /// Checks the client's signature on its answer to one of [`Registrar::request_to`]'s
+    /// requests; returns the client's address of record.
+    pub(crate) fn verify_answer(
+        &mut self,
+        resp: &SipMessage,
+        now: UnixTime,
+    ) -> Result<String, tls_dsk::SaError> {
+        self.auth
+            .verify_response(&resp.message(), now)
+            .map(|(_, aor)| format!("sip:{aor}"))
     }
 
     /// A `200 OK` to a SUBSCRIBE: `Event` and `Expires` echoed (capped), the server's

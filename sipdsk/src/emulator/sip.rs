@@ -1,15 +1,17 @@
 //! The registrar behind sockets: SIP over TLS (or TCP), one task per connection, every
 //! request through the pure [`Registrar`] state machine.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures_util::{SinkExt, StreamExt};
 use rand_core::OsRng;
-use sip_core::{Frame, SipCodec};
+use sip_core::{Frame, SipCodec, SipMessage};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
@@ -55,15 +57,44 @@ pub(crate) async fn serve(
     }
 }
 
+/// A request the registrar sends to a client, and where its answer goes.
+pub(crate) struct Outgoing {
+    pub(crate) request: SipMessage,
+    pub(crate) answer: oneshot::Sender<Result<u16, String>>,
+}
+
 async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     peer: SocketAddr,
     shared: &Shared,
 ) {
     let mut conn = Framed::new(stream, SipCodec::default());
-    while let Some(frame) = conn.next().await {
+    let (outbox, mut outgoing) = mpsc::unbounded_channel::<Outgoing>();
+    let mut waiting: HashMap<String, oneshot::Sender<Result<u16, String>>> = HashMap::new();
+    loop {
+        let frame = tokio::select! {
+            frame = conn.next() => match frame {
+                Some(f) => f,
+                None => return,
+            },
+            Some(out) = outgoing.recv() => {
+                let call_id = out.request.message().call_id().unwrap_or_default().to_string();
+                let request = tampered(shared, out.request);
+                if conn.send(Frame::Message(request)).await.is_err() {
+                    let _ = out.answer.send(Err("the connection failed".into()));
+                    return;
+                }
+                waiting.retain(|_, w| !w.is_closed());
+                waiting.insert(call_id, out.answer);
+                continue;
+            }
+        };
         let request = match frame {
             Ok(Frame::Message(m)) if m.message().is_request() => m,
+            Ok(Frame::Message(m)) => {
+                answered(shared, peer, &m, &mut waiting);
+                continue;
+            }
             Ok(Frame::Ping) => {
                 let _ = conn.send(Frame::Pong).await;
                 continue;
@@ -116,6 +147,11 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 shared.log(format_args!(
                     "sip: {peer}: registered {aor} for {expires} s"
                 ));
+                shared
+                    .clients
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(aor.clone(), outbox.clone());
             }
             Event::Unregistered { aor } => {
                 shared.log(format_args!("sip: {peer}: unregistered {aor}"))
@@ -125,18 +161,61 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         for r in responses {
-            let r = if shared
-                .faults
-                .tamper_response_signature
-                .load(Ordering::SeqCst)
+            if conn
+                .send(Frame::Message(tampered(shared, r)))
+                .await
+                .is_err()
             {
-                super::registrar::tamper_rspauth(&r).unwrap_or(r)
-            } else {
-                r
-            };
-            if conn.send(Frame::Message(r)).await.is_err() {
                 return;
             }
         }
     }
+}
+
+/// `m` with its `rspauth` changed when the fault is on.
+fn tampered(shared: &Shared, m: SipMessage) -> SipMessage {
+    if shared
+        .faults
+        .tamper_response_signature
+        .load(Ordering::SeqCst)
+    {
+        super::registrar::tamper_rspauth(&m).unwrap_or(m)
+    } else {
+        m
+    }
+}
+
+/// A client's answer to one of our requests: verified, then handed to whoever waits.
+fn answered(
+    shared: &Shared,
+    peer: SocketAddr,
+    resp: &SipMessage,
+    waiting: &mut HashMap<String, oneshot::Sender<Result<u16, String>>>,
+) {
+    let m = resp.message();
+    let Some(status) = m.status().filter(|s| *s >= 200) else {
+        return;
+    };
+    let Some(answer) = m.call_id().ok().and_then(|id| waiting.remove(id)) else {
+        shared.log(format_args!("sip: {peer}: a response to nothing we sent"));
+        return;
+    };
+    let verified = shared
+        .registrar
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .verify_answer(resp, unix_now());
+    let result = match verified {
+        Ok(aor) => {
+            shared.log(format_args!(
+                "sip: {peer}: {aor} answered {status}, signature verified"
+            ));
+            Ok(status)
+        }
+        Err(e) => {
+            shared.log(format_args!("sip: {peer}: answer {status} refused: {e}"));
+            Err(format!("the answer ({status}) failed verification: {e}"))
+        }
+    };
+    let _ = answer.send(result);
 }
