@@ -197,7 +197,7 @@ pub fn parse_with<'a>(
     let slots: &'a [HeaderSlot] = sink.slots;
     let msg = Message::from_parts(buf, framed, &slots[..len]);
     if config.strict() {
-        crate::validate::validate(&msg)?;
+        crate::check::validate(&msg)?;
     }
     Ok(Status::Complete(msg))
 }

@@ -1,0 +1,641 @@
+//! Strict-mode validation without building typed values: byte scanners over the raw
+//! values of the headers strict mode checks.
+//!
+//! Each scanner accepts a subset of what the typed parsers of [`crate::validate`] accept
+//! (the forms real traffic uses, folds and odd white space included) and answers "no"
+//! for anything else, which then goes through the typed parser. So accept/reject and
+//! the error (kind, offset, header) are those of the typed parser by construction; the
+//! differential tests and the `validate_diff` fuzz target check that every value a
+//! scanner accepts, the typed parser accepts too.
+
+use crate::chars::{is_hostname, is_lws, is_sip_password, is_sip_user, is_token, is_uri_param};
+use crate::chars::{is_word, trim_lws};
+use crate::error::ParseError;
+use crate::header::KnownHeader;
+use crate::message::Message;
+use crate::parse::StartLine;
+use crate::validate;
+
+/// Checks what strict mode promises (see [`validate::validate_typed`] for the list).
+pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
+    let (buf, slots, start) = msg.parts();
+    let mut method: Option<&[u8]> = None;
+    if let StartLine::Request { method: m, uri, .. } = start {
+        if !sip_uri(uri.of(buf))
+            && let Some(raw) = msg.request_uri()
+        {
+            validate::request_uri(msg, raw)?;
+        }
+        method = Some(m.of(buf));
+    }
+    for s in slots {
+        let Some(known) = s.known else { continue };
+        let value = buf.get(s.value_range()).unwrap_or(&[]);
+        let ok = match known {
+            KnownHeader::Via => list(value, via),
+            KnownHeader::Contact => list(value, contact),
+            KnownHeader::Route | KnownHeader::RecordRoute => list(value, route),
+            KnownHeader::From | KnownHeader::To => {
+                route(value, lws(value, 0)).is_some_and(|i| lws(value, i) == value.len())
+            }
+            KnownHeader::CallId => call_id(value),
+            KnownHeader::CSeq => cseq(value, method),
+            // Already a plain byte check in the typed form.
+            KnownHeader::MaxForwards | KnownHeader::Expires | KnownHeader::Date => false,
+            _ => true,
+        };
+        if !ok {
+            validate::header(known, value, s.value_start as usize, msg.method())?;
+        }
+    }
+    Ok(())
+}
+
+/// The first index at or after `i` that is not linear white space.
+#[inline]
+fn lws(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_lws(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the run of `class` bytes starting at `i`.
+#[inline]
+fn run(s: &[u8], mut i: usize, class: fn(u8) -> bool) -> usize {
+    while i < s.len() && class(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// A non-empty run of `class` bytes at `i`: its end.
+#[inline]
+fn run1(s: &[u8], i: usize, class: fn(u8) -> bool) -> Option<usize> {
+    let end = run(s, i, class);
+    (end > i).then_some(end)
+}
+
+/// `SWS b SWS` at `i`: the index after it.
+#[inline]
+fn sep(s: &[u8], i: usize, b: u8) -> Option<usize> {
+    let j = lws(s, i);
+    (s.get(j) == Some(&b)).then(|| lws(s, j + 1))
+}
+
+/// A comma-separated list: every element accepted by `one`, none empty. An empty value
+/// is an empty list, as the typed check sees it.
+fn list(v: &[u8], one: fn(&[u8], usize) -> Option<usize>) -> bool {
+    let mut i = lws(v, 0);
+    if i == v.len() {
+        return true;
+    }
+    loop {
+        let Some(end) = one(v, i) else { return false };
+        i = lws(v, end);
+        match v.get(i) {
+            None => return true,
+            Some(b',') => i = lws(v, i + 1),
+            Some(_) => return false,
+        }
+    }
+}
+
+/// Digits at `i` forming a number no larger than `max`: the end of the digits.
+#[inline]
+fn number(s: &[u8], i: usize, max: u64) -> Option<usize> {
+    let end = run1(s, i, |b| b.is_ascii_digit())?;
+    let digits = &s[i..end];
+    // Twenty digits may overflow u64: leave those to the typed check.
+    if digits.len() > 19 {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    (n <= max).then_some(end)
+}
+
+/// A quoted string at `i` (which holds `"`) of printable ASCII: the index after it.
+fn quoted(s: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < s.len() {
+        match s[j] {
+            b'"' => return Some(j + 1),
+            b'\\' => {
+                if !s.get(j + 1).is_some_and(|&b| (0x20..0x7f).contains(&b)) {
+                    return None;
+                }
+                j += 2;
+            }
+            b'\t' | 0x20..=0x7e => j += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Every `%` in `s` starts a `%HH` escape.
+fn escapes(s: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(p) = s[i..].iter().position(|&b| b == b'%') {
+        let at = i + p;
+        if !s
+            .get(at + 1..at + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            return false;
+        }
+        i = at + 3;
+    }
+    true
+}
+
+/// A dotted IPv4 address as `Ipv4Addr` reads it, without leading zeros.
+fn ipv4(s: &[u8]) -> bool {
+    let mut parts = 0;
+    for p in s.split(|&b| b == b'.') {
+        parts += 1;
+        let ok = match p {
+            [d] => d.is_ascii_digit(),
+            [b'1'..=b'9', rest @ ..] if rest.len() <= 2 => {
+                rest.iter().all(u8::is_ascii_digit)
+                    && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 255
+            }
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// A host (strict, as `read_host`) at `i`: the index after it.
+fn host(s: &[u8], i: usize) -> Option<usize> {
+    if s.get(i) == Some(&b'[') {
+        let end = run(s, i + 1, |b| {
+            b.is_ascii_hexdigit() || b == b':' || b == b'.'
+        });
+        if s.get(end) != Some(&b']') {
+            return None;
+        }
+        let text = std::str::from_utf8(&s[i + 1..end]).ok()?;
+        return (text.contains(':') && text.parse::<std::net::Ipv6Addr>().is_ok())
+            .then_some(end + 1);
+    }
+    let end = run1(s, i, is_hostname)?;
+    let name = &s[i..end];
+    if matches!(name[0], b'.' | b'-') {
+        return None;
+    }
+    if name.iter().all(|&b| b.is_ascii_digit() || b == b'.') && !ipv4(name) {
+        return None;
+    }
+    Some(end)
+}
+
+/// A `sip:`/`sips:` URI (strict, without `?headers`) that is all of `s`.
+fn sip_uri(s: &[u8]) -> bool {
+    let rest = match s {
+        [b's' | b'S', b'i' | b'I', b'p' | b'P', b':', ..] => &s[4..],
+        [b's' | b'S', b'i' | b'I', b'p' | b'P', b's' | b'S', b':', ..] => &s[5..],
+        _ => return false,
+    };
+    let mut i = 0;
+    if let Some(at) = rest.iter().position(|&b| b == b'@') {
+        let userinfo = &rest[..at];
+        let (user, password) = match userinfo.iter().position(|&b| b == b':') {
+            Some(c) => (&userinfo[..c], &userinfo[c + 1..]),
+            None => (userinfo, &[][..]),
+        };
+        if user.is_empty()
+            || !user.iter().all(|&b| is_sip_user(b))
+            || !password.iter().all(|&b| is_sip_password(b))
+            || !escapes(userinfo)
+        {
+            return false;
+        }
+        i = at + 1;
+    }
+    let Some(mut i) = host(rest, i) else {
+        return false;
+    };
+    if rest.get(i) == Some(&b':') {
+        let Some(end) = number(rest, i + 1, 65535) else {
+            return false;
+        };
+        i = end;
+    }
+    let params = i;
+    while rest.get(i) == Some(&b';') {
+        let Some(end) = run1(rest, i + 1, is_uri_param) else {
+            return false;
+        };
+        i = end;
+        if rest.get(i) == Some(&b'=') {
+            let Some(end) = run1(rest, i + 1, is_uri_param) else {
+                return false;
+            };
+            i = end;
+        }
+    }
+    i == rest.len() && escapes(&rest[params..])
+}
+
+/// A header parameter list (`*(SWS ";" SWS token [SWS "=" SWS value])`) at `i`; `each`
+/// sees every name and unquoted or quoted value and may refuse it. The index after the
+/// last parameter.
+#[inline]
+fn params(
+    s: &[u8],
+    mut i: usize,
+    mut each: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+) -> Option<usize> {
+    loop {
+        let j = lws(s, i);
+        if s.get(j) != Some(&b';') {
+            return Some(i);
+        }
+        let name_at = lws(s, j + 1);
+        let name_end = run1(s, name_at, is_token)?;
+        i = name_end;
+        let mut value = None;
+        if let Some(v) = sep(s, name_end, b'=') {
+            let end = if s.get(v) == Some(&b'"') {
+                quoted(s, v)?
+            } else {
+                run1(s, v, |b| is_token(b) || matches!(b, b':' | b'[' | b']'))?
+            };
+            value = Some(&s[v..end]);
+            i = end;
+        }
+        if !each(&s[name_at..name_end], value) {
+            return None;
+        }
+    }
+}
+
+/// One Via value at `i`: the index after it.
+fn via(s: &[u8], i: usize) -> Option<usize> {
+    let i = run1(s, i, is_token)?;
+    let i = sep(s, i, b'/')?;
+    let i = run1(s, i, is_token)?;
+    let i = sep(s, i, b'/')?;
+    let i = run1(s, i, is_token)?;
+    let j = lws(s, i);
+    if j == i {
+        return None;
+    }
+    let mut i = host(s, j)?;
+    if let Some(p) = sep(s, i, b':') {
+        i = number(s, p, 65535)?;
+    }
+    params(s, i, |name, value| {
+        let limit = |max| value.is_none_or(|v| number(v, 0, max) == Some(v.len()));
+        if name.eq_ignore_ascii_case(b"branch") {
+            value.is_some_and(|v| v.iter().all(|&b| is_token(b)))
+        } else if name.eq_ignore_ascii_case(b"ttl") {
+            limit(255)
+        } else if name.eq_ignore_ascii_case(b"rport") {
+            limit(65535)
+        } else {
+            true
+        }
+    })
+}
+
+/// One name-addr or addr-spec with header parameters at `i` (Route, Record-Route, From,
+/// To): the index after it.
+fn route(s: &[u8], i: usize) -> Option<usize> {
+    let i = addr(s, i)?;
+    params(s, i, |_, _| true)
+}
+
+/// One Contact value at `i` (not `*`): the first `expires` must fit 32 bits and the
+/// first `q` must be a qvalue.
+fn contact(s: &[u8], i: usize) -> Option<usize> {
+    let i = addr(s, i)?;
+    let (mut expires, mut q) = (false, false);
+    params(s, i, |name, value| {
+        if !expires && name.eq_ignore_ascii_case(b"expires") {
+            expires = true;
+            value.is_none_or(|v| number(v, 0, u64::from(u32::MAX)) == Some(v.len()))
+        } else if !q && name.eq_ignore_ascii_case(b"q") {
+            q = true;
+            value.is_none_or(qvalue)
+        } else {
+            true
+        }
+    })
+}
+
+/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`.
+fn qvalue(v: &[u8]) -> bool {
+    match v {
+        [b'0'] | [b'1'] => true,
+        [b'0', b'.', f @ ..] => f.len() <= 3 && f.iter().all(u8::is_ascii_digit),
+        [b'1', b'.', f @ ..] => f.len() <= 3 && f.iter().all(|&b| b == b'0'),
+        _ => false,
+    }
+}
+
+/// The address of a name-addr (`"display" <uri>`, `tokens <uri>`, `<uri>`) or an
+/// addr-spec with a SIP URI, at `i`: the index after it.
+fn addr(s: &[u8], i: usize) -> Option<usize> {
+    let lt = match s.get(i)? {
+        b'"' => {
+            let j = lws(s, quoted(s, i)?);
+            (s.get(j) == Some(&b'<')).then_some(j)?
+        }
+        b'<' => i,
+        _ => {
+            let first = run1(s, i, is_token)?;
+            if s.get(first) == Some(&b':') {
+                let end = run(s, i, |b| {
+                    !is_lws(b) && !matches!(b, b';' | b',' | b'?' | b'<' | b'>' | b'"')
+                });
+                return sip_uri(&s[i..end]).then_some(end);
+            }
+            let mut j = first;
+            loop {
+                j = lws(s, j);
+                match s.get(j) {
+                    Some(b'<') => break j,
+                    Some(&b) if is_token(b) => j = run(s, j, is_token),
+                    _ => return None,
+                }
+            }
+        }
+    };
+    let len = s[lt + 1..].iter().position(|&b| b == b'>')?;
+    let end = lt + 1 + len;
+    sip_uri(&s[lt + 1..end]).then_some(end + 1)
+}
+
+/// `Call-ID = word ["@" word]`.
+fn call_id(v: &[u8]) -> bool {
+    let v = trim_lws(v);
+    let end = run(v, 0, is_word);
+    if end == 0 {
+        return false;
+    }
+    match v.get(end) {
+        None => true,
+        Some(b'@') => run1(v, end + 1, is_word) == Some(v.len()),
+        Some(_) => false,
+    }
+}
+
+/// `CSeq = 1*DIGIT LWS Method`, the method equal to the request's.
+fn cseq(v: &[u8], method: Option<&[u8]>) -> bool {
+    let i = lws(v, 0);
+    let Some(digits) = number(v, i, u64::from(u32::MAX)) else {
+        return false;
+    };
+    let m = lws(v, digits);
+    let Some(end) = run1(v, m, is_token).filter(|_| m > digits) else {
+        return false;
+    };
+    lws(v, end) == v.len() && method.is_none_or(|r| r == &v[m..end])
+}
+
+/// Frames `data` in every configuration and asserts that [`validate`] and the typed
+/// [`validate::validate_typed`] agree on every message found (also lenient framings,
+/// whose values strict framing would have refused earlier).
+#[cfg(any(test, fuzzing))]
+pub(crate) fn assert_same(data: &[u8]) {
+    use crate::config::{Framing, Mode, ParserConfig};
+    use crate::header::EMPTY_HEADER;
+    use crate::parse::{FrameStatus, SliceSink, frame};
+
+    for mode in [Mode::Strict, Mode::Lenient] {
+        for framing in [Framing::Stream, Framing::Datagram] {
+            let cfg = ParserConfig::default().mode(mode).framing(framing);
+            let mut slots = [EMPTY_HEADER; 64];
+            let mut sink = SliceSink {
+                slots: &mut slots,
+                len: 0,
+            };
+            if let Ok(FrameStatus::Complete(framed)) = frame(data, &cfg, &mut sink) {
+                let len = sink.len;
+                let msg = Message::from_parts(data, framed, &slots[..len]);
+                assert_eq!(
+                    validate(&msg),
+                    validate::validate_typed(&msg),
+                    "{mode:?} {framing:?}: {:?}",
+                    String::from_utf8_lossy(data)
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assert_same;
+    use std::path::{Path, PathBuf};
+
+    fn corpus() -> Vec<Vec<u8>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shared = match std::env::var_os("SIP_CORPUS_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => root.join("../../shared/corpus"),
+        };
+        let dirs = [
+            shared.join("rfc4475"),
+            shared.join("rfc5118"),
+            root.join("../benches/data"),
+            root.join("tests/data"),
+        ];
+        let mut out = Vec::new();
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                panic!("{} is missing; set SIP_CORPUS_DIR", dir.display());
+            };
+            let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+            files.sort();
+            for f in files {
+                let ext = f.extension().and_then(|e| e.to_str());
+                if matches!(ext, Some("dat" | "sip")) {
+                    out.push(std::fs::read(&f).expect("readable corpus file"));
+                }
+            }
+        }
+        assert!(out.len() > 50, "only {} corpus messages", out.len());
+        out
+    }
+
+    /// The bench messages other than `wsinv.sip` take no typed fallback.
+    #[test]
+    fn scanners_take_the_common_forms() {
+        use super::*;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/data");
+        for name in [
+            "options.sip",
+            "invite_sdp.sip",
+            "ok_invite.sip",
+            "register_tls_dsk.sip",
+            "unauthorized.sip",
+            "forty_headers.sip",
+        ] {
+            let data = std::fs::read(dir.join(name)).expect("bench message");
+            let mut slots = [crate::EMPTY_HEADER; 64];
+            let cfg = crate::ParserConfig::default();
+            let Ok(crate::Status::Complete(msg)) = crate::parse_with(&data, &mut slots, &cfg)
+            else {
+                panic!("{name} does not parse");
+            };
+            let (buf, slots, start) = msg.parts();
+            let mut method = None;
+            if let StartLine::Request { method: m, uri, .. } = start {
+                assert!(sip_uri(uri.of(buf)), "{name}: Request-URI");
+                method = Some(m.of(buf));
+            }
+            for s in slots {
+                let v = &buf[s.value_range()];
+                let ok = match s.known {
+                    Some(KnownHeader::Via) => list(v, via),
+                    Some(KnownHeader::Contact) => list(v, contact),
+                    Some(KnownHeader::Route | KnownHeader::RecordRoute) => list(v, route),
+                    Some(KnownHeader::From | KnownHeader::To) => route(v, 0) == Some(v.len()),
+                    Some(KnownHeader::CallId) => call_id(v),
+                    Some(KnownHeader::CSeq) => cseq(v, method),
+                    _ => true,
+                };
+                assert!(ok, "{name}: {}", String::from_utf8_lossy(v));
+            }
+        }
+    }
+
+    #[test]
+    fn corpus_agrees() {
+        for m in corpus() {
+            assert_same(&m);
+        }
+    }
+
+    /// One-byte replacements, deletions and insertions over every header section.
+    #[test]
+    fn mutations_agree() {
+        const BYTES: &[u8] = b" \t;,\"<>@:=%[].09aZ?\\*/-\x80\r\n";
+        for m in corpus() {
+            let head = m
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .unwrap_or(m.len())
+                .min(1200);
+            let mut buf = Vec::with_capacity(m.len() + 1);
+            for p in 0..head {
+                for k in 0..3 {
+                    let b = BYTES[(p * 3 + k) % BYTES.len()];
+                    buf.clear();
+                    buf.extend_from_slice(&m);
+                    match k {
+                        0 => buf[p] = b,
+                        1 => drop(buf.remove(p)),
+                        _ => buf.insert(p, b),
+                    }
+                    assert_same(&buf);
+                }
+            }
+        }
+    }
+
+    /// Values near the edges of each scanner, in a request and in a response.
+    #[test]
+    fn edge_values_agree() {
+        const LINES: &[&str] = &[
+            "Via: SIP/2.0/UDP 1.2.3.4",
+            "Via: SIP/2.0/UDP 1.2.3.04",
+            "Via: SIP/2.0/UDP 256.2.3.4:5060",
+            "Via: SIP/2.0/UDP 1.2.3",
+            "Via: SIP/2.0/UDP 1.2.3.4.5",
+            "Via: SIP/2.0/UDP h:65536",
+            "Via: SIP/2.0/UDP h:65535;rport;ttl=255;branch=z9hG4bK-1",
+            "Via: SIP/2.0/UDP h;ttl=256",
+            "Via: SIP/2.0/UDP h;rport=65536",
+            "Via: SIP/2.0/UDP h;branch",
+            "Via: SIP/2.0/UDP h;branch=\"x\"",
+            "Via: SIP/2.0/UDP h;BRANCH=a:b",
+            "Via: SIP/2.0/UDP h;received=[::1];x=\"a,b\"",
+            "Via: SIP/2.0/UDP [2001:db8::1]:5060, SIP/2.0/TCP h",
+            "Via: SIP/2.0/UDP [2001:db8:::1]",
+            "Via: SIP/2.0/UDP [::1",
+            "Via: SIP / 2.0 / UDP\r\n h ; branch = x , SIP/2.0/UDP g",
+            "Via: SIP/2.0/UDP h,",
+            "Via: SIP/2.0/UDP h,,SIP/2.0/UDP g",
+            "Via: SIP/2.0/UDP -h",
+            "Via: SIP/2.0/UDP .h",
+            "Via: SIP/2.0/UDPh",
+            "Via: SIP/2.0/UDP h;ttl=00000000000000000001",
+            "From: <sip:a@b>;tag=1",
+            "From: <sip:a@b>, <sip:c@d>",
+            "From: \"a\\\"b\" <sip:a@b>",
+            "From: \"a\\",
+            "From: a b c<sip:a@b>",
+            "From: sip:a@b;tag=1",
+            "From: sip:a@b?x=y",
+            "From: sip:a@b,c",
+            "From: <sip:a@b?x=y>",
+            "From: <sips:a:pw@b:1;lr;x=%41>",
+            "From: <sip:a:p:w@b>",
+            "From: <sip:%4@b>",
+            "From: <sip:a@b;x=%4>",
+            "From: <sip:a@b;=x>",
+            "From: <sip:a@b;x=>",
+            "From: <sip:a@b:>",
+            "From: <tel:+1234>",
+            "From: <sip:@b>",
+            "From: <sip:b;maddr=a@c>",
+            "From: <sip:a@b> ;tag = 1 ; x",
+            "From: <sip:a @b>",
+            "From: \"\u{e9}\" <sip:a@b>",
+            "To: \"x\"<sip:a@b>",
+            "To: \"x\" sip:a@b",
+            "Contact: *",
+            "Contact: <sip:a@b>;expires=4294967295;q=0.5",
+            "Contact: <sip:a@b>;expires=4294967296",
+            "Contact: <sip:a@b>;expires;expires=x",
+            "Contact: <sip:a@b>;expires=1;expires=x",
+            "Contact: <sip:a@b>;q=1.000, <sip:c@d>;q=1.001",
+            "Contact: <sip:a@b>;q=0.1234",
+            "Contact: <sip:a@b>;Q=\"1\"",
+            "Contact: <sip:a@b>;expires=\"1\"",
+            "Contact: sip:a@b;q=1, sip:c@d",
+            "Route: <sip:a@b;lr>,<sip:c;lr>",
+            "Route: <sip:a,b@c>",
+            "Route: ,<sip:a@b>",
+            "Record-Route: <sip:a@b>junk",
+            "Call-ID: a@b",
+            "Call-ID: a@b@c",
+            "Call-ID: @b",
+            "Call-ID: a@",
+            "Call-ID: a b",
+            "CSeq: 1 INVITE",
+            "CSeq: 1 OPTIONS",
+            "CSeq: 4294967296 INVITE",
+            "CSeq: 00000000000000000000001 INVITE",
+            "CSeq: 1INVITE",
+            "CSeq: 1 INVITE x",
+            "CSeq: INVITE",
+            "Max-Forwards: 256",
+            "Expires: 4294967296",
+            "Date: Sat, 13 Nov 2010 23:29:00 GMT",
+        ];
+        const STARTS: &[&str] = &[
+            "INVITE sip:b@c SIP/2.0",
+            "INVITE sip:b@c?x=y SIP/2.0",
+            "INVITE sips:b:pw@[::1]:5;lr SIP/2.0",
+            "INVITE tel:+123 SIP/2.0",
+            "INVITE sip:b@c:99999 SIP/2.0",
+            "SIP/2.0 200 OK",
+        ];
+        for start in STARTS {
+            for line in LINES {
+                let m = format!("{start}\r\n{line}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+                assert_same(m.as_bytes());
+            }
+        }
+    }
+}
