@@ -8,8 +8,7 @@
 //! differential tests and the `validate_diff` fuzz target check that every value a
 //! scanner accepts, the typed parser accepts too.
 
-use crate::chars::{is_hostname, is_lws, is_sip_password, is_sip_user, is_token, is_uri_param};
-use crate::chars::{is_word, trim_lws};
+use crate::chars::{self, trim_lws};
 use crate::error::ParseError;
 use crate::header::KnownHeader;
 use crate::message::Message;
@@ -21,7 +20,8 @@ pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
     let (buf, slots, start) = msg.parts();
     let mut method: Option<&[u8]> = None;
     if let StartLine::Request { method: m, uri, .. } = start {
-        if !sip_uri(uri.of(buf))
+        let raw = uri.of(buf);
+        if sip_uri(raw, 0) != Some(raw.len())
             && let Some(raw) = msg.request_uri()
         {
             validate::request_uri(msg, raw)?;
@@ -51,29 +51,90 @@ pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
     Ok(())
 }
 
+// Byte classes, one bit each, so that one table load answers every question.
+const TOKEN: u16 = 1;
+const HOST: u16 = 1 << 1;
+/// Host name bytes that are neither digits nor dots: a host with one is a domain name.
+const ALPHA: u16 = 1 << 2;
+/// SIP URI user, password and parameter bytes without `%`: no escapes to check.
+const USER: u16 = 1 << 3;
+const PASSWORD: u16 = 1 << 4;
+const PARAM: u16 = 1 << 5;
+const WORD: u16 = 1 << 6;
+const LWS: u16 = 1 << 7;
+const DIGIT: u16 = 1 << 8;
+/// The inside of an IPv6 reference.
+const V6: u16 = 1 << 9;
+/// Unquoted header parameter values: token, `:`, `[`, `]`.
+const VALUE: u16 = 1 << 10;
+/// Printable ASCII and tab inside a quoted string, except `"` and `\`.
+const QTEXT: u16 = 1 << 11;
+
+const fn set(on: bool, bit: u16) -> u16 {
+    if on { bit } else { 0 }
+}
+
+static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        c |= set(chars::TOKEN_SET[i], TOKEN | VALUE);
+        c |= set(chars::HOSTNAME_SET[i], HOST);
+        c |= set(b.is_ascii_alphabetic() || b == b'-', ALPHA);
+        c |= set(chars::SIP_USER_SET[i] && b != b'%', USER);
+        c |= set(chars::SIP_PASSWORD_SET[i] && b != b'%', PASSWORD);
+        c |= set(chars::URI_PARAM_SET[i] && b != b'%', PARAM);
+        c |= set(chars::WORD_SET[i], WORD);
+        c |= set(matches!(b, b' ' | b'\t' | b'\r' | b'\n'), LWS);
+        c |= set(b.is_ascii_digit(), DIGIT);
+        c |= set(b.is_ascii_hexdigit() || b == b':' || b == b'.', V6);
+        c |= set(matches!(b, b':' | b'[' | b']'), VALUE);
+        c |= set(
+            (b == b'\t' || (b >= 0x20 && b < 0x7f)) && b != b'"' && b != b'\\',
+            QTEXT,
+        );
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn class(b: u8) -> u16 {
+    CLASS[b as usize]
+}
+
+/// The end of the run of bytes in any of the classes `bits`, starting at `i`.
+#[inline]
+fn run(s: &[u8], i: usize, bits: u16) -> usize {
+    match s.get(i..) {
+        Some(t) => {
+            i + t
+                .iter()
+                .position(|&b| class(b) & bits == 0)
+                .unwrap_or(t.len())
+        }
+        None => i,
+    }
+}
+
+/// A non-empty run of `bits` bytes at `i`: its end.
+#[inline]
+fn run1(s: &[u8], i: usize, bits: u16) -> Option<usize> {
+    let end = run(s, i, bits);
+    (end > i).then_some(end)
+}
+
 /// The first index at or after `i` that is not linear white space.
 #[inline]
-fn lws(s: &[u8], mut i: usize) -> usize {
-    while i < s.len() && is_lws(s[i]) {
-        i += 1;
+fn lws(s: &[u8], i: usize) -> usize {
+    // Most separators have no white space at all.
+    match s.get(i) {
+        Some(&b) if class(b) & LWS != 0 => run(s, i + 1, LWS),
+        _ => i,
     }
-    i
-}
-
-/// The end of the run of `class` bytes starting at `i`.
-#[inline]
-fn run(s: &[u8], mut i: usize, class: fn(u8) -> bool) -> usize {
-    while i < s.len() && class(s[i]) {
-        i += 1;
-    }
-    i
-}
-
-/// A non-empty run of `class` bytes at `i`: its end.
-#[inline]
-fn run1(s: &[u8], i: usize, class: fn(u8) -> bool) -> Option<usize> {
-    let end = run(s, i, class);
-    (end > i).then_some(end)
 }
 
 /// `SWS b SWS` at `i`: the index after it.
@@ -85,7 +146,8 @@ fn sep(s: &[u8], i: usize, b: u8) -> Option<usize> {
 
 /// A comma-separated list: every element accepted by `one`, none empty. An empty value
 /// is an empty list, as the typed check sees it.
-fn list(v: &[u8], one: fn(&[u8], usize) -> Option<usize>) -> bool {
+#[inline]
+fn list(v: &[u8], one: impl Fn(&[u8], usize) -> Option<usize>) -> bool {
     let mut i = lws(v, 0);
     if i == v.len() {
         return true;
@@ -104,7 +166,7 @@ fn list(v: &[u8], one: fn(&[u8], usize) -> Option<usize>) -> bool {
 /// Digits at `i` forming a number no larger than `max`: the end of the digits.
 #[inline]
 fn number(s: &[u8], i: usize, max: u64) -> Option<usize> {
-    let end = run1(s, i, |b| b.is_ascii_digit())?;
+    let end = run1(s, i, DIGIT)?;
     let digits = &s[i..end];
     // Twenty digits may overflow u64: leave those to the typed check.
     if digits.len() > 19 {
@@ -119,36 +181,14 @@ fn number(s: &[u8], i: usize, max: u64) -> Option<usize> {
 /// A quoted string at `i` (which holds `"`) of printable ASCII: the index after it.
 fn quoted(s: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
-    while j < s.len() {
-        match s[j] {
+    loop {
+        j = run(s, j, QTEXT);
+        match s.get(j)? {
             b'"' => return Some(j + 1),
-            b'\\' => {
-                if !s.get(j + 1).is_some_and(|&b| (0x20..0x7f).contains(&b)) {
-                    return None;
-                }
-                j += 2;
-            }
-            b'\t' | 0x20..=0x7e => j += 1,
+            b'\\' if s.get(j + 1).is_some_and(|&b| (0x20..0x7f).contains(&b)) => j += 2,
             _ => return None,
         }
     }
-    None
-}
-
-/// Every `%` in `s` starts a `%HH` escape.
-fn escapes(s: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(p) = s[i..].iter().position(|&b| b == b'%') {
-        let at = i + p;
-        if !s
-            .get(at + 1..at + 3)
-            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
-        {
-            return false;
-        }
-        i = at + 3;
-    }
-    true
 }
 
 /// A dotted IPv4 address as `Ipv4Addr` reads it, without leading zeros.
@@ -172,11 +212,10 @@ fn ipv4(s: &[u8]) -> bool {
 }
 
 /// A host (strict, as `read_host`) at `i`: the index after it.
+#[inline]
 fn host(s: &[u8], i: usize) -> Option<usize> {
     if s.get(i) == Some(&b'[') {
-        let end = run(s, i + 1, |b| {
-            b.is_ascii_hexdigit() || b == b':' || b == b'.'
-        });
+        let end = run(s, i + 1, V6);
         if s.get(end) != Some(&b']') {
             return None;
         }
@@ -184,63 +223,58 @@ fn host(s: &[u8], i: usize) -> Option<usize> {
         return (text.contains(':') && text.parse::<std::net::Ipv6Addr>().is_ok())
             .then_some(end + 1);
     }
-    let end = run1(s, i, is_hostname)?;
-    let name = &s[i..end];
-    if matches!(name[0], b'.' | b'-') {
+    let end = run1(s, i, HOST)?;
+    if matches!(s[i], b'.' | b'-') {
         return None;
     }
-    if name.iter().all(|&b| b.is_ascii_digit() || b == b'.') && !ipv4(name) {
+    // A name whose last byte is a letter or `-` is a domain name; otherwise it may be
+    // all digits and dots, an IPv4 address.
+    if class(s[end - 1]) & ALPHA == 0
+        && !s[i..end].iter().any(|&b| class(b) & ALPHA != 0)
+        && !ipv4(&s[i..end])
+    {
         return None;
     }
     Some(end)
 }
 
-/// A `sip:`/`sips:` URI (strict, without `?headers`) that is all of `s`.
-fn sip_uri(s: &[u8]) -> bool {
-    let rest = match s {
-        [b's' | b'S', b'i' | b'I', b'p' | b'P', b':', ..] => &s[4..],
-        [b's' | b'S', b'i' | b'I', b'p' | b'P', b's' | b'S', b':', ..] => &s[5..],
-        _ => return false,
+/// A `sip:`/`sips:` URI (strict, without `?headers` or `%` escapes) at `i`: the index of
+/// the first byte after it, which the caller checks is where the URI must end.
+fn sip_uri(s: &[u8], i: usize) -> Option<usize> {
+    let j = match s.get(i..)? {
+        [b's' | b'S', b'i' | b'I', b'p' | b'P', b':', ..] => i + 4,
+        [b's' | b'S', b'i' | b'I', b'p' | b'P', b's' | b'S', b':', ..] => i + 5,
+        _ => return None,
     };
-    let mut i = 0;
-    if let Some(at) = rest.iter().position(|&b| b == b'@') {
-        let userinfo = &rest[..at];
-        let (user, password) = match userinfo.iter().position(|&b| b == b':') {
-            Some(c) => (&userinfo[..c], &userinfo[c + 1..]),
-            None => (userinfo, &[][..]),
-        };
-        if user.is_empty()
-            || !user.iter().all(|&b| is_sip_user(b))
-            || !password.iter().all(|&b| is_sip_password(b))
-            || !escapes(userinfo)
-        {
-            return false;
+    // `userinfo "@"` is there if a run of user bytes (and `":"` password bytes) ends at
+    // an `@`. Otherwise the host starts at `j`; the text cannot hold an `@` then, since
+    // neither host, port nor parameters take one, so the typed parser finds none either.
+    let user_end = run(s, j, USER);
+    let mut h = j;
+    match s.get(user_end) {
+        Some(b'@') => h = user_end + 1,
+        Some(b':') => {
+            let end = run(s, user_end + 1, PASSWORD);
+            if s.get(end) == Some(&b'@') {
+                h = end + 1;
+            }
         }
-        i = at + 1;
+        _ => {}
     }
-    let Some(mut i) = host(rest, i) else {
-        return false;
-    };
-    if rest.get(i) == Some(&b':') {
-        let Some(end) = number(rest, i + 1, 65535) else {
-            return false;
-        };
-        i = end;
+    if h > j && user_end == j {
+        return None;
     }
-    let params = i;
-    while rest.get(i) == Some(&b';') {
-        let Some(end) = run1(rest, i + 1, is_uri_param) else {
-            return false;
-        };
-        i = end;
-        if rest.get(i) == Some(&b'=') {
-            let Some(end) = run1(rest, i + 1, is_uri_param) else {
-                return false;
-            };
-            i = end;
+    let mut k = host(s, h)?;
+    if s.get(k) == Some(&b':') {
+        k = number(s, k + 1, 65535)?;
+    }
+    while s.get(k) == Some(&b';') {
+        k = run1(s, k + 1, PARAM)?;
+        if s.get(k) == Some(&b'=') {
+            k = run1(s, k + 1, PARAM)?;
         }
     }
-    i == rest.len() && escapes(&rest[params..])
+    Some(k)
 }
 
 /// A header parameter list (`*(SWS ";" SWS token [SWS "=" SWS value])`) at `i`; `each`
@@ -258,14 +292,14 @@ fn params(
             return Some(i);
         }
         let name_at = lws(s, j + 1);
-        let name_end = run1(s, name_at, is_token)?;
+        let name_end = run1(s, name_at, TOKEN)?;
         i = name_end;
         let mut value = None;
         if let Some(v) = sep(s, name_end, b'=') {
             let end = if s.get(v) == Some(&b'"') {
                 quoted(s, v)?
             } else {
-                run1(s, v, |b| is_token(b) || matches!(b, b':' | b'[' | b']'))?
+                run1(s, v, VALUE)?
             };
             value = Some(&s[v..end]);
             i = end;
@@ -278,11 +312,11 @@ fn params(
 
 /// One Via value at `i`: the index after it.
 fn via(s: &[u8], i: usize) -> Option<usize> {
-    let i = run1(s, i, is_token)?;
+    let i = run1(s, i, TOKEN)?;
     let i = sep(s, i, b'/')?;
-    let i = run1(s, i, is_token)?;
+    let i = run1(s, i, TOKEN)?;
     let i = sep(s, i, b'/')?;
-    let i = run1(s, i, is_token)?;
+    let i = run1(s, i, TOKEN)?;
     let j = lws(s, i);
     if j == i {
         return None;
@@ -294,7 +328,7 @@ fn via(s: &[u8], i: usize) -> Option<usize> {
     params(s, i, |name, value| {
         let limit = |max| value.is_none_or(|v| number(v, 0, max) == Some(v.len()));
         if name.eq_ignore_ascii_case(b"branch") {
-            value.is_some_and(|v| v.iter().all(|&b| is_token(b)))
+            value.is_some_and(|v| run(v, 0, TOKEN) == v.len())
         } else if name.eq_ignore_ascii_case(b"ttl") {
             limit(255)
         } else if name.eq_ignore_ascii_case(b"rport") {
@@ -350,39 +384,45 @@ fn addr(s: &[u8], i: usize) -> Option<usize> {
         }
         b'<' => i,
         _ => {
-            let first = run1(s, i, is_token)?;
+            let first = run1(s, i, TOKEN)?;
             if s.get(first) == Some(&b':') {
-                let end = run(s, i, |b| {
-                    !is_lws(b) && !matches!(b, b';' | b',' | b'?' | b'<' | b'>' | b'"')
-                });
-                return sip_uri(&s[i..end]).then_some(end);
+                // An addr-spec ends at white space or `;` (its parameters are the
+                // header's); `, ? < > "` in it are errors, or end the list element.
+                let len = s[i..]
+                    .iter()
+                    .position(|&b| {
+                        class(b) & LWS != 0 || matches!(b, b';' | b',' | b'?' | b'<' | b'>' | b'"')
+                    })
+                    .unwrap_or(s.len() - i);
+                return (sip_uri(&s[i..i + len], 0) == Some(len)).then_some(i + len);
             }
             let mut j = first;
             loop {
                 j = lws(s, j);
                 match s.get(j) {
                     Some(b'<') => break j,
-                    Some(&b) if is_token(b) => j = run(s, j, is_token),
+                    Some(&b) if class(b) & TOKEN != 0 => j = run(s, j, TOKEN),
                     _ => return None,
                 }
             }
         }
     };
-    let len = s[lt + 1..].iter().position(|&b| b == b'>')?;
-    let end = lt + 1 + len;
-    sip_uri(&s[lt + 1..end]).then_some(end + 1)
+    // The URI's bytes never include `>`, so a URI that ends at a `>` ends at the first
+    // one, where the typed parser cuts it.
+    let end = sip_uri(s, lt + 1)?;
+    (s.get(end) == Some(&b'>')).then_some(end + 1)
 }
 
 /// `Call-ID = word ["@" word]`.
 fn call_id(v: &[u8]) -> bool {
     let v = trim_lws(v);
-    let end = run(v, 0, is_word);
+    let end = run(v, 0, WORD);
     if end == 0 {
         return false;
     }
     match v.get(end) {
         None => true,
-        Some(b'@') => run1(v, end + 1, is_word) == Some(v.len()),
+        Some(b'@') => run1(v, end + 1, WORD) == Some(v.len()),
         Some(_) => false,
     }
 }
@@ -394,7 +434,7 @@ fn cseq(v: &[u8], method: Option<&[u8]>) -> bool {
         return false;
     };
     let m = lws(v, digits);
-    let Some(end) = run1(v, m, is_token).filter(|_| m > digits) else {
+    let Some(end) = run1(v, m, TOKEN).filter(|_| m > digits) else {
         return false;
     };
     lws(v, end) == v.len() && method.is_none_or(|r| r == &v[m..end])
@@ -489,7 +529,8 @@ mod tests {
             let (buf, slots, start) = msg.parts();
             let mut method = None;
             if let StartLine::Request { method: m, uri, .. } = start {
-                assert!(sip_uri(uri.of(buf)), "{name}: Request-URI");
+                let raw = uri.of(buf);
+                assert_eq!(sip_uri(raw, 0), Some(raw.len()), "{name}: Request-URI");
                 method = Some(m.of(buf));
             }
             for s in slots {
