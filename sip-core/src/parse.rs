@@ -380,7 +380,13 @@ pub(crate) fn frame<S: Sink>(
                 name_len: name_len as u32,
                 value_start: (pos + i) as u32,
                 value_end: value_end as u32,
-                known: KnownHeader::from_name(&line[..name_len]),
+                known: match buf
+                    .get(pos..pos + 16)
+                    .and_then(|w| <&[u8; 16]>::try_from(w).ok())
+                {
+                    Some(window) => KnownHeader::lookup(&line[..name_len], window),
+                    None => KnownHeader::from_name(&line[..name_len]),
+                },
             };
             if !sink.add(slot) {
                 return err(ErrorKind::TooManyHeaders, pos);
@@ -472,6 +478,9 @@ fn parse_start_line(
     strict: bool,
 ) -> Result<StartLine, ParseError> {
     let line = &buf[start..end];
+    if let Some(request) = plain_request_line(line, start) {
+        return Ok(request);
+    }
     // The line ends at the first CR or LF, so only NUL needs looking for.
     if let Some(at) = memchr::memchr(0, line) {
         return err(ErrorKind::InvalidByte, start + at);
@@ -597,6 +606,30 @@ fn parse_start_line(
         method: Span::new(start, start + m_len),
         uri: Span::new(start + uri_start, start + uri_start + uri.len()),
         version: Span::new(start + last_ws + 1, start + text.len()),
+    })
+}
+
+/// The request line every sender writes, `Method SP Request-URI SP SIP/2.0` (single
+/// spaces, no NUL), found in one scan of the URI; `None` for anything else, which the full
+/// parse then reads (and reports errors for) in either mode.
+#[inline]
+fn plain_request_line(line: &[u8], start: usize) -> Option<StartLine> {
+    let m_len = line.iter().position(|&b| !is_token(b))?;
+    if m_len == 0 || line[m_len] != b' ' {
+        return None;
+    }
+    let u = m_len + 1;
+    let u_len = line[u..]
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | 0))?;
+    let v = u + u_len;
+    if u_len == 0 || line[v] != b' ' || &line[v + 1..] != b"SIP/2.0" {
+        return None;
+    }
+    Some(StartLine::Request {
+        method: Span::new(start, start + m_len),
+        uri: Span::new(start + u, start + v),
+        version: Span::new(start + v + 1, start + line.len()),
     })
 }
 
