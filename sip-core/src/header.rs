@@ -625,12 +625,19 @@ const fn key_of(name: &[u8]) -> u128 {
 /// [`key_of`] of the first `len` bytes of `window` (all of it for 16 or more).
 #[inline]
 fn fold_key(window: &[u8; 16], len: usize) -> u128 {
-    let key = u128::from_le_bytes(*window) | u128::from_le_bytes([0x20; 16]);
-    match 1u128.checked_shl(8 * len as u32) {
-        Some(bit) => key & (bit - 1),
-        None => key,
-    }
+    (u128::from_le_bytes(*window) | u128::from_le_bytes([0x20; 16])) & MASKS[len.min(16)]
 }
+
+/// `MASKS[n]` keeps the low `n` bytes of a key.
+static MASKS: [u128; 17] = {
+    let mut t = [0u128; 17];
+    let mut n = 1;
+    while n <= 16 {
+        t[n] = u128::MAX >> (8 * (16 - n));
+        n += 1;
+    }
+    t
+};
 
 /// Where one header line sits in the message buffer.
 ///
