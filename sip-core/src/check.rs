@@ -223,8 +223,8 @@ fn host(s: &[u8], i: usize) -> Option<usize> {
         return (text.contains(':') && text.parse::<std::net::Ipv6Addr>().is_ok())
             .then_some(end + 1);
     }
-    let end = run1(s, i, HOST)?;
-    if matches!(s[i], b'.' | b'-') {
+    let end = host_name_end(s, i);
+    if end == i || matches!(s[i], b'.' | b'-') {
         return None;
     }
     // A name whose last byte is a letter or `-` is a domain name; otherwise it may be
@@ -236,6 +236,40 @@ fn host(s: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     Some(end)
+}
+
+/// Eight copies of `b`.
+const fn lanes(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// High bit of each byte lane set where the 7-bit lane value lies in `lo..=hi`.
+#[inline]
+fn lanes_in(x7: u64, lo: u8, hi: u8) -> u64 {
+    // Lane values are at most 0x7f, so no sum carries into the next lane.
+    let ge_lo = x7.wrapping_add(lanes(0x80 - lo));
+    let gt_hi = x7.wrapping_add(lanes(0x7f - hi));
+    ge_lo & !gt_hi & lanes(0x80)
+}
+
+/// The end of the run of host-name bytes (letters, digits, `-`, `.`) at `i`, eight
+/// bytes a step.
+#[inline]
+fn host_name_end(s: &[u8], mut i: usize) -> usize {
+    while let Some(w) = s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let x = u64::from_le_bytes(w);
+        let x7 = x & lanes(0x7f);
+        // OR 0x20 folds only `A-Z` (and `a-z` itself) into `a-z`.
+        let host = lanes_in(x7 | lanes(0x20), b'a', b'z')
+            | lanes_in(x7, b'0', b'9')
+            | lanes_in(x7, b'-', b'.');
+        let other = (!host | x) & lanes(0x80);
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    run(s, i, HOST)
 }
 
 /// A `sip:`/`sips:` URI (strict, without `?headers` or `%` escapes) at `i`: the index of
@@ -504,6 +538,26 @@ mod tests {
         }
         assert!(out.len() > 50, "only {} corpus messages", out.len());
         out
+    }
+
+    #[test]
+    fn host_name_end_matches_the_table() {
+        use super::{HOST, host_name_end, run};
+        let mut buf = *b"abcdefghij0123456789";
+        for b in 0..=255u8 {
+            for at in 0..buf.len() {
+                let keep = buf[at];
+                buf[at] = b;
+                for start in [0, 3, 9] {
+                    assert_eq!(
+                        host_name_end(&buf, start),
+                        run(&buf, start, HOST),
+                        "{b} at {at}"
+                    );
+                }
+                buf[at] = keep;
+            }
+        }
     }
 
     /// The bench messages other than `wsinv.sip` take no typed fallback.
