@@ -13,6 +13,7 @@ use crate::error::ParseError;
 use crate::header::KnownHeader;
 use crate::message::Message;
 use crate::parse::StartLine;
+use crate::typed;
 use crate::validate;
 
 /// Checks what strict mode promises (see [`validate::validate_typed`] for the list).
@@ -40,8 +41,9 @@ pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
             }
             KnownHeader::CallId => call_id(value),
             KnownHeader::CSeq => cseq(value, method),
+            KnownHeader::Date => date(value),
             // Already a plain byte check in the typed form.
-            KnownHeader::MaxForwards | KnownHeader::Expires | KnownHeader::Date => false,
+            KnownHeader::MaxForwards | KnownHeader::Expires => false,
             _ => true,
         };
         if !ok {
@@ -461,6 +463,34 @@ fn call_id(v: &[u8]) -> bool {
     }
 }
 
+/// `Date: Sat, 13 Nov 2010 23:29:00 GMT` (RFC 1123, GMT only), as `Date::parse` reads it.
+fn date(value: &[u8]) -> bool {
+    let Ok(v) = <&[u8; 29]>::try_from(trim_lws(value)) else {
+        return false;
+    };
+    // Two digits no larger than `max`.
+    let two = |at: usize, max: u8| {
+        v[at].is_ascii_digit()
+            && v[at + 1].is_ascii_digit()
+            && (v[at] - b'0') * 10 + (v[at + 1] - b'0') <= max
+    };
+    &v[3..5] == b", "
+        && v[7] == b' '
+        && v[11] == b' '
+        && v[16] == b' '
+        && v[19] == b':'
+        && v[22] == b':'
+        && &v[25..] == b" GMT"
+        && typed::WEEKDAYS.contains(&&v[..3])
+        && typed::MONTHS.contains(&&v[8..11])
+        && v[12..16].iter().all(u8::is_ascii_digit)
+        && two(5, 31)
+        && &v[5..7] != b"00"
+        && two(17, 23)
+        && two(20, 59)
+        && two(23, 60)
+}
+
 /// `CSeq = 1*DIGIT LWS Method`, the method equal to the request's.
 fn cseq(v: &[u8], method: Option<&[u8]>) -> bool {
     let i = lws(v, 0);
@@ -596,6 +626,7 @@ mod tests {
                     Some(KnownHeader::From | KnownHeader::To) => route(v, 0) == Some(v.len()),
                     Some(KnownHeader::CallId) => call_id(v),
                     Some(KnownHeader::CSeq) => cseq(v, method),
+                    Some(KnownHeader::Date) => date(v),
                     _ => true,
                 };
                 assert!(ok, "{name}: {}", String::from_utf8_lossy(v));
@@ -717,6 +748,17 @@ mod tests {
             "Max-Forwards: 256",
             "Expires: 4294967296",
             "Date: Sat, 13 Nov 2010 23:29:00 GMT",
+            "Date: Sat, 00 Nov 2010 23:29:00 GMT",
+            "Date: Sat, 32 Nov 2010 23:29:00 GMT",
+            "Date: Sat, 13 Nov 2010 24:29:00 GMT",
+            "Date: Sat, 13 Nov 2010 23:60:00 GMT",
+            "Date: Sat, 13 Nov 2010 23:29:60 GMT",
+            "Date: Sat, 13 Nov 2010 23:29:61 GMT",
+            "Date: sat, 13 Nov 2010 23:29:00 GMT",
+            "Date: Sat, 13 NOV 2010 23:29:00 GMT",
+            "Date: Sat, 13 Nov 2010 23:29:00 EST",
+            "Date: Sat, 1 Nov 2010 23:29:00 GMT",
+            "Date: Sat, 13 Nov 201x 23:29:00 GMT",
         ];
         const STARTS: &[&str] = &[
             "INVITE sip:b@c SIP/2.0",
