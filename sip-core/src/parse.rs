@@ -478,9 +478,20 @@ fn parse_start_line(
     strict: bool,
 ) -> Result<StartLine, ParseError> {
     let line = &buf[start..end];
-    if let Some(request) = plain_request_line(line, start) {
-        return Ok(request);
+    match plain_request_line(line, start).or_else(|| plain_status_line(line, start)) {
+        Some(plain) => Ok(plain),
+        None => full_start_line(buf, start, end, strict),
     }
+}
+
+/// [`parse_start_line`] for every form the plain scanners leave.
+fn full_start_line(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    strict: bool,
+) -> Result<StartLine, ParseError> {
+    let line = &buf[start..end];
     // The line ends at the first CR or LF, so only NUL needs looking for.
     if let Some(at) = memchr::memchr(0, line) {
         return err(ErrorKind::InvalidByte, start + at);
@@ -633,6 +644,31 @@ fn plain_request_line(line: &[u8], start: usize) -> Option<StartLine> {
     })
 }
 
+/// The status line every sender writes, `SIP/2.0 SP 3DIGIT SP Reason-Phrase` with a
+/// reason of printable ASCII that neither starts nor ends with a space (so both modes
+/// read it alike); `None` for anything else.
+#[inline]
+fn plain_status_line(line: &[u8], start: usize) -> Option<StartLine> {
+    let (Some(b"SIP/2.0 "), Some(&[a, b, c, b' ']), Some(reason)) =
+        (line.get(..8), line.get(8..12), line.get(12..))
+    else {
+        return None;
+    };
+    if ![a, b, c].iter().all(u8::is_ascii_digit)
+        || reason.first() == Some(&b' ')
+        || reason.last() == Some(&b' ')
+        || !reason.iter().all(|&r| (0x20..0x7f).contains(&r))
+    {
+        return None;
+    }
+    let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    (100..=699).contains(&code).then(|| StartLine::Response {
+        version: Span::new(start, start + 7),
+        code,
+        reason: Span::new(start + 12, start + line.len()),
+    })
+}
+
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`, and it must be 2.0.
 fn check_version(buf: &[u8], start: usize, end: usize) -> Result<(), ParseError> {
     let v = &buf[start..end];
@@ -655,4 +691,60 @@ fn check_version(buf: &[u8], start: usize, end: usize) -> Result<(), ParseError>
         return err(ErrorKind::UnsupportedVersion, start);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain start-line scanners give what the full parse gives, in both modes.
+    #[test]
+    fn plain_start_lines_agree_with_the_full_parse() {
+        let lines: &[&[u8]] = &[
+            b"OPTIONS sip:carol@chicago.example.com SIP/2.0",
+            b"INVITE sip:b@c;transport=tcp SIP/2.0",
+            b"!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0",
+            b"SIP/2.0 200 OK",
+            b"SIP/2.0 401 Unauthorized",
+            b"SIP/2.0 699 ",
+            b"SIP/2.0 100 Trying hard",
+            b"SIP/2.0 183 Session Progress",
+        ];
+        for line in lines {
+            let plain = plain_request_line(line, 0).or_else(|| plain_status_line(line, 0));
+            assert!(plain.is_some(), "{}", String::from_utf8_lossy(line));
+            for strict in [true, false] {
+                assert_eq!(
+                    plain,
+                    full_start_line(line, 0, line.len(), strict).ok(),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+        let others: &[&[u8]] = &[
+            b"SIP/2.0 200  OK",
+            b"SIP/2.0 200 OK ",
+            b"SIP/2.0 099 OK",
+            b"SIP/2.0 700 OK",
+            b"SIP/2.0 20 OK",
+            b"SIP/2.0 200",
+            b"SIP/2.0 200 caf\xc3\xa9",
+            b"SIP/2.0 200 a\x7f",
+            b"sip/2.0 200 OK",
+            b"SIP/2.1 200 OK",
+            b"INVITE  sip:b@c SIP/2.0",
+            b"INVITE sip:b@c  SIP/2.0",
+            b"INVITE sip:b@c SIP/2.0 ",
+            b"INVITE sip:b\0c SIP/2.0",
+            b"INVITE sip:b@c\tSIP/2.0",
+            b"INVITE sip:b@c sip/2.0",
+            b"INVITE sip:b@c",
+            b"INVITE  SIP/2.0",
+        ];
+        for line in others {
+            let plain = plain_request_line(line, 0).or_else(|| plain_status_line(line, 0));
+            assert_eq!(plain, None, "{}", String::from_utf8_lossy(line));
+        }
+    }
 }
