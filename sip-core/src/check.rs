@@ -320,7 +320,7 @@ fn sip_uri(s: &[u8], i: usize) -> Option<usize> {
 fn params(
     s: &[u8],
     mut i: usize,
-    mut each: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+    mut each: impl FnMut(&[u8], Option<&[u8]>, bool) -> bool,
 ) -> Option<usize> {
     loop {
         let j = lws(s, i);
@@ -330,17 +330,28 @@ fn params(
         let name_at = lws(s, j + 1);
         let name_end = run1(s, name_at, TOKEN)?;
         i = name_end;
-        let mut value = None;
+        let (mut value, mut token) = (None, false);
         if let Some(v) = sep(s, name_end, b'=') {
             let end = if s.get(v) == Some(&b'"') {
                 quoted(s, v)?
             } else {
-                run1(s, v, VALUE)?
+                // Token bytes first, so that `each` learns whether the value is a token
+                // without scanning it again.
+                let end = run(s, v, TOKEN);
+                token = end > v;
+                if matches!(s.get(end), Some(b':' | b'[' | b']')) {
+                    token = false;
+                    run(s, end, VALUE)
+                } else if token {
+                    end
+                } else {
+                    return None;
+                }
             };
             value = Some(&s[v..end]);
             i = end;
         }
-        if !each(&s[name_at..name_end], value) {
+        if !each(&s[name_at..name_end], value, token) {
             return None;
         }
     }
@@ -348,10 +359,15 @@ fn params(
 
 /// One Via value at `i`: the index after it.
 fn via(s: &[u8], i: usize) -> Option<usize> {
-    let i = run1(s, i, TOKEN)?;
-    let i = sep(s, i, b'/')?;
-    let i = run1(s, i, TOKEN)?;
-    let i = sep(s, i, b'/')?;
+    let i = match s.get(i..i + 8) {
+        Some(b"SIP/2.0/") => i + 8,
+        _ => {
+            let i = run1(s, i, TOKEN)?;
+            let i = sep(s, i, b'/')?;
+            let i = run1(s, i, TOKEN)?;
+            sep(s, i, b'/')?
+        }
+    };
     let i = run1(s, i, TOKEN)?;
     let j = lws(s, i);
     if j == i {
@@ -361,10 +377,10 @@ fn via(s: &[u8], i: usize) -> Option<usize> {
     if let Some(p) = sep(s, i, b':') {
         i = number(s, p, 65535)?;
     }
-    params(s, i, |name, value| {
+    params(s, i, |name, value, token| {
         let limit = |max| value.is_none_or(|v| number(v, 0, max) == Some(v.len()));
         if name.eq_ignore_ascii_case(b"branch") {
-            value.is_some_and(|v| run(v, 0, TOKEN) == v.len())
+            value.is_some() && token
         } else if name.eq_ignore_ascii_case(b"ttl") {
             limit(255)
         } else if name.eq_ignore_ascii_case(b"rport") {
@@ -379,7 +395,7 @@ fn via(s: &[u8], i: usize) -> Option<usize> {
 /// To): the index after it.
 fn route(s: &[u8], i: usize) -> Option<usize> {
     let i = addr(s, i)?;
-    params(s, i, |_, _| true)
+    params(s, i, |_, _, _| true)
 }
 
 /// One Contact value at `i` (not `*`): the first `expires` must fit 32 bits and the
@@ -387,7 +403,7 @@ fn route(s: &[u8], i: usize) -> Option<usize> {
 fn contact(s: &[u8], i: usize) -> Option<usize> {
     let i = addr(s, i)?;
     let (mut expires, mut q) = (false, false);
-    params(s, i, |name, value| {
+    params(s, i, |name, value, _| {
         if !expires && name.eq_ignore_ascii_case(b"expires") {
             expires = true;
             value.is_none_or(|v| number(v, 0, u64::from(u32::MAX)) == Some(v.len()))
@@ -684,6 +700,13 @@ mod tests {
             "Via: SIP/2.0/UDP h;branch",
             "Via: SIP/2.0/UDP h;branch=\"x\"",
             "Via: SIP/2.0/UDP h;BRANCH=a:b",
+            "Via: SIP/2.0/UDP h;branch=[x]",
+            "Via: SIP/2.0/UDP h;branch=x;x=:",
+            "Via: SIP/2.0/UDP h;x=",
+            "Via: sip/2.0/UDP h",
+            "Via: SIP/2.0/ UDP h",
+            "Via: SIP/2.0/\r\n UDP h",
+            "Via: SIP/2.0//UDP h",
             "Via: SIP/2.0/UDP h;received=[::1];x=\"a,b\"",
             "Via: SIP/2.0/UDP [2001:db8::1]:5060, SIP/2.0/TCP h",
             "Via: SIP/2.0/UDP [2001:db8:::1]",
