@@ -24,20 +24,25 @@ const fn table(extra: &[u8], alnum: bool) -> [bool; 256] {
 }
 
 /// `token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )`
-static TOKEN: [bool; 256] = table(b"-.!%*_+`'~", true);
+pub(crate) const TOKEN_SET: [bool; 256] = table(b"-.!%*_+`'~", true);
+static TOKEN: [bool; 256] = TOKEN_SET;
 
 /// `word` of Call-ID: token characters plus `( ) < > : \ " / [ ] ? { }`.
-static WORD: [bool; 256] = table(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
+pub(crate) const WORD_SET: [bool; 256] = table(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
+static WORD: [bool; 256] = WORD_SET;
 
 /// Characters allowed (unescaped) in the user part of a SIP URI:
 /// unreserved / user-unreserved, plus `%` for escapes.
-static SIP_USER: [bool; 256] = table(b"-_.!~*'()&=+$,;?/%", true);
+pub(crate) const SIP_USER_SET: [bool; 256] = table(b"-_.!~*'()&=+$,;?/%", true);
+static SIP_USER: [bool; 256] = SIP_USER_SET;
 
 /// Characters allowed in the password part of a SIP URI.
-static SIP_PASSWORD: [bool; 256] = table(b"-_.!~*'()&=+$,%", true);
+pub(crate) const SIP_PASSWORD_SET: [bool; 256] = table(b"-_.!~*'()&=+$,%", true);
+static SIP_PASSWORD: [bool; 256] = SIP_PASSWORD_SET;
 
 /// `paramchar` of SIP URI parameters, plus `%`.
-static URI_PARAM: [bool; 256] = table(b"[]/:&+$-_.!~*'()%", true);
+pub(crate) const URI_PARAM_SET: [bool; 256] = table(b"[]/:&+$-_.!~*'()%", true);
+static URI_PARAM: [bool; 256] = URI_PARAM_SET;
 
 /// Header characters of SIP URI headers (`hname`/`hvalue`), plus `%` and `=`/`&` separators.
 static URI_HEADER: [bool; 256] = table(b"[]/?:+$-_.!~*'()%=&", true);
@@ -49,7 +54,8 @@ static URIC: [bool; 256] = table(b";/?:@&=+$,-_.!~*'()%[]#", true);
 static SCHEME: [bool; 256] = table(b"+-.", true);
 
 /// Host name characters (and IPv4 digits).
-static HOSTNAME: [bool; 256] = table(b"-.", true);
+pub(crate) const HOSTNAME_SET: [bool; 256] = table(b"-.", true);
+static HOSTNAME: [bool; 256] = HOSTNAME_SET;
 
 #[inline]
 pub(crate) fn is_token(b: u8) -> bool {

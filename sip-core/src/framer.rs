@@ -296,7 +296,7 @@ impl StreamFramer {
 
 fn classify(message: SipMessage, config: &ParserConfig) -> Frame {
     if config.strict()
-        && let Err(error) = crate::validate::validate(&message.message())
+        && let Err(error) = crate::check::validate(&message.message())
     {
         return Frame::Invalid { message, error };
     }

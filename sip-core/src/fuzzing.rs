@@ -517,3 +517,10 @@ pub fn framer(data: &[u8]) {
         "chunking changed whether framing fails"
     );
 }
+
+/// Strict validation from the raw bytes (`check`) and through the typed parsers
+/// (`validate_typed`) give the same result (accept, or the same error) on every message
+/// the input frames to, in every configuration.
+pub fn validate_diff(data: &[u8]) {
+    crate::check::assert_same(data);
+}

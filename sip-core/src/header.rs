@@ -125,372 +125,389 @@ impl KnownHeader {
     /// assert_eq!(KnownHeader::from_name(b"X-Custom"), None);
     /// ```
     pub fn from_name(name: &[u8]) -> Option<Self> {
+        // Every known name is a token, so anything else is unknown.
+        if !crate::chars::all_token(name) {
+            return None;
+        }
+        let mut window = [0u8; 16];
+        if let Some(w) = window.get_mut(..name.len()) {
+            w.copy_from_slice(name);
+        }
+        Self::lookup(name, &window)
+    }
+
+    /// [`KnownHeader::from_name`] for a `name` of token bytes, given the 16 bytes that
+    /// start with it (what follows the name is ignored): names of up to 16 bytes are
+    /// compared as one masked, case-folded 128-bit word.
+    #[inline]
+    pub(crate) fn lookup(name: &[u8], window: &[u8; 16]) -> Option<Self> {
         let first = name.first()?.to_ascii_lowercase();
         if name.len() == 1 {
             return Self::from_compact(first);
         }
+        let key = fold_key(window, name.len());
         // Generated from the table above: a match on (length, first letter) leaves at
         // most two candidates to compare.
         match (name.len(), first) {
             (2, b't') => {
-                if name.eq_ignore_ascii_case(b"To") {
+                if key == const { key_of(b"To") } {
                     Some(Self::To)
                 } else {
                     None
                 }
             }
             (3, b'v') => {
-                if name.eq_ignore_ascii_case(b"Via") {
+                if key == const { key_of(b"Via") } {
                     Some(Self::Via)
                 } else {
                     None
                 }
             }
             (4, b'c') => {
-                if name.eq_ignore_ascii_case(b"CSeq") {
+                if key == const { key_of(b"CSeq") } {
                     Some(Self::CSeq)
                 } else {
                     None
                 }
             }
             (4, b'd') => {
-                if name.eq_ignore_ascii_case(b"Date") {
+                if key == const { key_of(b"Date") } {
                     Some(Self::Date)
                 } else {
                     None
                 }
             }
             (4, b'f') => {
-                if name.eq_ignore_ascii_case(b"From") {
+                if key == const { key_of(b"From") } {
                     Some(Self::From)
                 } else {
                     None
                 }
             }
             (4, b'p') => {
-                if name.eq_ignore_ascii_case(b"Path") {
+                if key == const { key_of(b"Path") } {
                     Some(Self::Path)
                 } else {
                     None
                 }
             }
             (4, b'r') => {
-                if name.eq_ignore_ascii_case(b"RAck") {
+                if key == const { key_of(b"RAck") } {
                     Some(Self::RAck)
-                } else if name.eq_ignore_ascii_case(b"RSeq") {
+                } else if key == const { key_of(b"RSeq") } {
                     Some(Self::RSeq)
                 } else {
                     None
                 }
             }
             (5, b'a') => {
-                if name.eq_ignore_ascii_case(b"Allow") {
+                if key == const { key_of(b"Allow") } {
                     Some(Self::Allow)
                 } else {
                     None
                 }
             }
             (5, b'e') => {
-                if name.eq_ignore_ascii_case(b"Event") {
+                if key == const { key_of(b"Event") } {
                     Some(Self::Event)
                 } else {
                     None
                 }
             }
             (5, b'r') => {
-                if name.eq_ignore_ascii_case(b"Route") {
+                if key == const { key_of(b"Route") } {
                     Some(Self::Route)
                 } else {
                     None
                 }
             }
             (6, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept") {
+                if key == const { key_of(b"Accept") } {
                     Some(Self::Accept)
                 } else {
                     None
                 }
             }
             (6, b'm') => {
-                if name.eq_ignore_ascii_case(b"Min-SE") {
+                if key == const { key_of(b"Min-SE") } {
                     Some(Self::MinSe)
                 } else {
                     None
                 }
             }
             (6, b'r') => {
-                if name.eq_ignore_ascii_case(b"Reason") {
+                if key == const { key_of(b"Reason") } {
                     Some(Self::Reason)
                 } else {
                     None
                 }
             }
             (6, b's') => {
-                if name.eq_ignore_ascii_case(b"Server") {
+                if key == const { key_of(b"Server") } {
                     Some(Self::Server)
                 } else {
                     None
                 }
             }
             (7, b'c') => {
-                if name.eq_ignore_ascii_case(b"Call-ID") {
+                if key == const { key_of(b"Call-ID") } {
                     Some(Self::CallId)
-                } else if name.eq_ignore_ascii_case(b"Contact") {
+                } else if key == const { key_of(b"Contact") } {
                     Some(Self::Contact)
                 } else {
                     None
                 }
             }
             (7, b'e') => {
-                if name.eq_ignore_ascii_case(b"Expires") {
+                if key == const { key_of(b"Expires") } {
                     Some(Self::Expires)
                 } else {
                     None
                 }
             }
             (7, b'p') => {
-                if name.eq_ignore_ascii_case(b"Privacy") {
+                if key == const { key_of(b"Privacy") } {
                     Some(Self::Privacy)
                 } else {
                     None
                 }
             }
             (7, b'r') => {
-                if name.eq_ignore_ascii_case(b"Require") {
+                if key == const { key_of(b"Require") } {
                     Some(Self::Require)
                 } else {
                     None
                 }
             }
             (7, b's') => {
-                if name.eq_ignore_ascii_case(b"Subject") {
+                if key == const { key_of(b"Subject") } {
                     Some(Self::Subject)
                 } else {
                     None
                 }
             }
             (7, b'w') => {
-                if name.eq_ignore_ascii_case(b"Warning") {
+                if key == const { key_of(b"Warning") } {
                     Some(Self::Warning)
                 } else {
                     None
                 }
             }
             (8, b'i') => {
-                if name.eq_ignore_ascii_case(b"Identity") {
+                if key == const { key_of(b"Identity") } {
                     Some(Self::Identity)
                 } else {
                     None
                 }
             }
             (8, b'p') => {
-                if name.eq_ignore_ascii_case(b"Priority") {
+                if key == const { key_of(b"Priority") } {
                     Some(Self::Priority)
                 } else {
                     None
                 }
             }
             (8, b'r') => {
-                if name.eq_ignore_ascii_case(b"Refer-To") {
+                if key == const { key_of(b"Refer-To") } {
                     Some(Self::ReferTo)
-                } else if name.eq_ignore_ascii_case(b"Reply-To") {
+                } else if key == const { key_of(b"Reply-To") } {
                     Some(Self::ReplyTo)
                 } else {
                     None
                 }
             }
             (9, b'c') => {
-                if name.eq_ignore_ascii_case(b"Call-Info") {
+                if key == const { key_of(b"Call-Info") } {
                     Some(Self::CallInfo)
                 } else {
                     None
                 }
             }
             (9, b's') => {
-                if name.eq_ignore_ascii_case(b"Supported") {
+                if key == const { key_of(b"Supported") } {
                     Some(Self::Supported)
                 } else {
                     None
                 }
             }
             (9, b't') => {
-                if name.eq_ignore_ascii_case(b"Timestamp") {
+                if key == const { key_of(b"Timestamp") } {
                     Some(Self::Timestamp)
                 } else {
                     None
                 }
             }
             (10, b'a') => {
-                if name.eq_ignore_ascii_case(b"Alert-Info") {
+                if key == const { key_of(b"Alert-Info") } {
                     Some(Self::AlertInfo)
                 } else {
                     None
                 }
             }
             (10, b'e') => {
-                if name.eq_ignore_ascii_case(b"Error-Info") {
+                if key == const { key_of(b"Error-Info") } {
                     Some(Self::ErrorInfo)
                 } else {
                     None
                 }
             }
             (10, b'u') => {
-                if name.eq_ignore_ascii_case(b"User-Agent") {
+                if key == const { key_of(b"User-Agent") } {
                     Some(Self::UserAgent)
                 } else {
                     None
                 }
             }
             (11, b'i') => {
-                if name.eq_ignore_ascii_case(b"In-Reply-To") {
+                if key == const { key_of(b"In-Reply-To") } {
                     Some(Self::InReplyTo)
                 } else {
                     None
                 }
             }
             (11, b'm') => {
-                if name.eq_ignore_ascii_case(b"Min-Expires") {
+                if key == const { key_of(b"Min-Expires") } {
                     Some(Self::MinExpires)
                 } else {
                     None
                 }
             }
             (11, b'r') => {
-                if name.eq_ignore_ascii_case(b"Referred-By") {
+                if key == const { key_of(b"Referred-By") } {
                     Some(Self::ReferredBy)
-                } else if name.eq_ignore_ascii_case(b"Retry-After") {
+                } else if key == const { key_of(b"Retry-After") } {
                     Some(Self::RetryAfter)
                 } else {
                     None
                 }
             }
             (11, b'u') => {
-                if name.eq_ignore_ascii_case(b"Unsupported") {
+                if key == const { key_of(b"Unsupported") } {
                     Some(Self::Unsupported)
                 } else {
                     None
                 }
             }
             (12, b'a') => {
-                if name.eq_ignore_ascii_case(b"Allow-Events") {
+                if key == const { key_of(b"Allow-Events") } {
                     Some(Self::AllowEvents)
                 } else {
                     None
                 }
             }
             (12, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Type") {
+                if key == const { key_of(b"Content-Type") } {
                     Some(Self::ContentType)
                 } else {
                     None
                 }
             }
             (12, b'h') => {
-                if name.eq_ignore_ascii_case(b"History-Info") {
+                if key == const { key_of(b"History-Info") } {
                     Some(Self::HistoryInfo)
                 } else {
                     None
                 }
             }
             (12, b'm') => {
-                if name.eq_ignore_ascii_case(b"Max-Forwards") {
+                if key == const { key_of(b"Max-Forwards") } {
                     Some(Self::MaxForwards)
-                } else if name.eq_ignore_ascii_case(b"MIME-Version") {
+                } else if key == const { key_of(b"MIME-Version") } {
                     Some(Self::MimeVersion)
                 } else {
                     None
                 }
             }
             (12, b'o') => {
-                if name.eq_ignore_ascii_case(b"Organization") {
+                if key == const { key_of(b"Organization") } {
                     Some(Self::Organization)
                 } else {
                     None
                 }
             }
             (12, b'r') => {
-                if name.eq_ignore_ascii_case(b"Record-Route") {
+                if key == const { key_of(b"Record-Route") } {
                     Some(Self::RecordRoute)
                 } else {
                     None
                 }
             }
             (13, b'a') => {
-                if name.eq_ignore_ascii_case(b"Authorization") {
+                if key == const { key_of(b"Authorization") } {
                     Some(Self::Authorization)
                 } else {
                     None
                 }
             }
             (13, b'i') => {
-                if name.eq_ignore_ascii_case(b"Identity-Info") {
+                if key == const { key_of(b"Identity-Info") } {
                     Some(Self::IdentityInfo)
                 } else {
                     None
                 }
             }
             (13, b'p') => {
-                if name.eq_ignore_ascii_case(b"Proxy-Require") {
+                if key == const { key_of(b"Proxy-Require") } {
                     Some(Self::ProxyRequire)
                 } else {
                     None
                 }
             }
             (13, b's') => {
-                if name.eq_ignore_ascii_case(b"Service-Route") {
+                if key == const { key_of(b"Service-Route") } {
                     Some(Self::ServiceRoute)
                 } else {
                     None
                 }
             }
             (14, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept-Contact") {
+                if key == const { key_of(b"Accept-Contact") } {
                     Some(Self::AcceptContact)
                 } else {
                     None
                 }
             }
             (14, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Length") {
+                if key == const { key_of(b"Content-Length") } {
                     Some(Self::ContentLength)
                 } else {
                     None
                 }
             }
             (14, b'r') => {
-                if name.eq_ignore_ascii_case(b"Reject-Contact") {
+                if key == const { key_of(b"Reject-Contact") } {
                     Some(Self::RejectContact)
                 } else {
                     None
                 }
             }
             (15, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept-Encoding") {
+                if key == const { key_of(b"Accept-Encoding") } {
                     Some(Self::AcceptEncoding)
-                } else if name.eq_ignore_ascii_case(b"Accept-Language") {
+                } else if key == const { key_of(b"Accept-Language") } {
                     Some(Self::AcceptLanguage)
                 } else {
                     None
                 }
             }
             (15, b's') => {
-                if name.eq_ignore_ascii_case(b"Session-Expires") {
+                if key == const { key_of(b"Session-Expires") } {
                     Some(Self::SessionExpires)
                 } else {
                     None
                 }
             }
             (16, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Encoding") {
+                if key == const { key_of(b"Content-Encoding") } {
                     Some(Self::ContentEncoding)
-                } else if name.eq_ignore_ascii_case(b"Content-Language") {
+                } else if key == const { key_of(b"Content-Language") } {
                     Some(Self::ContentLanguage)
                 } else {
                     None
                 }
             }
             (16, b'w') => {
-                if name.eq_ignore_ascii_case(b"WWW-Authenticate") {
+                if key == const { key_of(b"WWW-Authenticate") } {
                     Some(Self::WwwAuthenticate)
                 } else {
                     None
@@ -590,6 +607,37 @@ impl fmt::Display for KnownHeader {
         f.write_str(self.as_str())
     }
 }
+
+/// The case-folded key of a header name of at most 16 bytes: its bytes OR 0x20 in a
+/// little-endian word. For token bytes this equals the key of a known name (letters and
+/// `-`) exactly when the names are equal ignoring ASCII case: OR 0x20 maps only
+/// upper- and lower-case letters onto one another, and only CR onto `-`.
+const fn key_of(name: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < name.len() {
+        key |= ((name[i] | 0x20) as u128) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+/// [`key_of`] of the first `len` bytes of `window` (all of it for 16 or more).
+#[inline]
+fn fold_key(window: &[u8; 16], len: usize) -> u128 {
+    (u128::from_le_bytes(*window) | u128::from_le_bytes([0x20; 16])) & MASKS[len.min(16)]
+}
+
+/// `MASKS[n]` keeps the low `n` bytes of a key.
+static MASKS: [u128; 17] = {
+    let mut t = [0u128; 17];
+    let mut n = 1;
+    while n <= 16 {
+        t[n] = u128::MAX >> (8 * (16 - n));
+        n += 1;
+    }
+    t
+};
 
 /// Where one header line sits in the message buffer.
 ///
@@ -897,6 +945,23 @@ mod tests {
             KnownHeader::from_name(b"MaX-fOrWaRdS"),
             Some(KnownHeader::MaxForwards)
         );
+        assert_eq!(KnownHeader::from_name(b"Call\rID"), None);
+        assert_eq!(KnownHeader::from_name(b"Content-Lengthx"), None);
+        assert_eq!(KnownHeader::from_name(b"Content-Lengt"), None);
+        assert_eq!(KnownHeader::from_name(b"Content_Length"), None);
+        // The 16-byte window of a message line gives the same answer as the name alone.
+        for h in KnownHeader::ALL {
+            for name in [h.as_str().to_string(), h.as_str().to_ascii_uppercase()] {
+                let line = format!("{name}: value and more bytes");
+                let window: &[u8; 16] = line.as_bytes()[..16].try_into().unwrap();
+                assert_eq!(KnownHeader::lookup(name.as_bytes(), window), Some(*h));
+                let short = &name.as_bytes()[..name.len() - 1];
+                assert_eq!(
+                    KnownHeader::lookup(short, window),
+                    KnownHeader::from_name(short)
+                );
+            }
+        }
         assert_eq!(KnownHeader::from_name(b"C%6Fntact"), None);
         assert_eq!(KnownHeader::from_name(b"q"), None);
         assert_eq!(KnownHeader::from_name(b""), None);

@@ -75,6 +75,7 @@
 
 mod builder;
 mod chars;
+mod check;
 #[cfg(feature = "codec")]
 mod codec;
 mod config;

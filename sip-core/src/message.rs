@@ -46,6 +46,11 @@ impl<'a> Message<'a> {
         Self { buf, framed, slots }
     }
 
+    /// The buffer, the header slots and the start line, for the strict checks.
+    pub(crate) fn parts(&self) -> (&'a [u8], &'a [HeaderSlot], StartLine) {
+        (self.buf, self.slots, self.framed.start)
+    }
+
     // --- start line -------------------------------------------------------------------
 
     /// Request or response.

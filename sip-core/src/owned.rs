@@ -67,7 +67,7 @@ impl SipMessage {
         };
         let msg = Self::from_parts(buf, framed, slots);
         if config.strict() {
-            crate::validate::validate(&msg.message())?;
+            crate::check::validate(&msg.message())?;
         }
         Ok(msg)
     }

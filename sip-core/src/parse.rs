@@ -197,7 +197,7 @@ pub fn parse_with<'a>(
     let slots: &'a [HeaderSlot] = sink.slots;
     let msg = Message::from_parts(buf, framed, &slots[..len]);
     if config.strict() {
-        crate::validate::validate(&msg)?;
+        crate::check::validate(&msg)?;
     }
     Ok(Status::Complete(msg))
 }
@@ -380,7 +380,13 @@ pub(crate) fn frame<S: Sink>(
                 name_len: name_len as u32,
                 value_start: (pos + i) as u32,
                 value_end: value_end as u32,
-                known: KnownHeader::from_name(&line[..name_len]),
+                known: match buf
+                    .get(pos..pos + 16)
+                    .and_then(|w| <&[u8; 16]>::try_from(w).ok())
+                {
+                    Some(window) => KnownHeader::lookup(&line[..name_len], window),
+                    None => KnownHeader::from_name(&line[..name_len]),
+                },
             };
             if !sink.add(slot) {
                 return err(ErrorKind::TooManyHeaders, pos);
@@ -466,6 +472,20 @@ fn content_length(buf: &[u8], slots: &[HeaderSlot]) -> Result<(Option<u64>, bool
 }
 
 fn parse_start_line(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    strict: bool,
+) -> Result<StartLine, ParseError> {
+    let line = &buf[start..end];
+    match plain_request_line(line, start).or_else(|| plain_status_line(line, start)) {
+        Some(plain) => Ok(plain),
+        None => full_start_line(buf, start, end, strict),
+    }
+}
+
+/// [`parse_start_line`] for every form the plain scanners leave.
+fn full_start_line(
     buf: &[u8],
     start: usize,
     end: usize,
@@ -600,6 +620,55 @@ fn parse_start_line(
     })
 }
 
+/// The request line every sender writes, `Method SP Request-URI SP SIP/2.0` (single
+/// spaces, no NUL), found in one scan of the URI; `None` for anything else, which the full
+/// parse then reads (and reports errors for) in either mode.
+#[inline]
+fn plain_request_line(line: &[u8], start: usize) -> Option<StartLine> {
+    let m_len = line.iter().position(|&b| !is_token(b))?;
+    if m_len == 0 || line[m_len] != b' ' {
+        return None;
+    }
+    let u = m_len + 1;
+    let u_len = line[u..]
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | 0))?;
+    let v = u + u_len;
+    if u_len == 0 || line[v] != b' ' || &line[v + 1..] != b"SIP/2.0" {
+        return None;
+    }
+    Some(StartLine::Request {
+        method: Span::new(start, start + m_len),
+        uri: Span::new(start + u, start + v),
+        version: Span::new(start + v + 1, start + line.len()),
+    })
+}
+
+/// The status line every sender writes, `SIP/2.0 SP 3DIGIT SP Reason-Phrase` with a
+/// reason of printable ASCII that neither starts nor ends with a space (so both modes
+/// read it alike); `None` for anything else.
+#[inline]
+fn plain_status_line(line: &[u8], start: usize) -> Option<StartLine> {
+    let (Some(b"SIP/2.0 "), Some(&[a, b, c, b' ']), Some(reason)) =
+        (line.get(..8), line.get(8..12), line.get(12..))
+    else {
+        return None;
+    };
+    if ![a, b, c].iter().all(u8::is_ascii_digit)
+        || reason.first() == Some(&b' ')
+        || reason.last() == Some(&b' ')
+        || !reason.iter().all(|&r| (0x20..0x7f).contains(&r))
+    {
+        return None;
+    }
+    let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    (100..=699).contains(&code).then(|| StartLine::Response {
+        version: Span::new(start, start + 7),
+        code,
+        reason: Span::new(start + 12, start + line.len()),
+    })
+}
+
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`, and it must be 2.0.
 fn check_version(buf: &[u8], start: usize, end: usize) -> Result<(), ParseError> {
     let v = &buf[start..end];
@@ -622,4 +691,60 @@ fn check_version(buf: &[u8], start: usize, end: usize) -> Result<(), ParseError>
         return err(ErrorKind::UnsupportedVersion, start);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain start-line scanners give what the full parse gives, in both modes.
+    #[test]
+    fn plain_start_lines_agree_with_the_full_parse() {
+        let lines: &[&[u8]] = &[
+            b"OPTIONS sip:carol@chicago.example.com SIP/2.0",
+            b"INVITE sip:b@c;transport=tcp SIP/2.0",
+            b"!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0",
+            b"SIP/2.0 200 OK",
+            b"SIP/2.0 401 Unauthorized",
+            b"SIP/2.0 699 ",
+            b"SIP/2.0 100 Trying hard",
+            b"SIP/2.0 183 Session Progress",
+        ];
+        for line in lines {
+            let plain = plain_request_line(line, 0).or_else(|| plain_status_line(line, 0));
+            assert!(plain.is_some(), "{}", String::from_utf8_lossy(line));
+            for strict in [true, false] {
+                assert_eq!(
+                    plain,
+                    full_start_line(line, 0, line.len(), strict).ok(),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+        let others: &[&[u8]] = &[
+            b"SIP/2.0 200  OK",
+            b"SIP/2.0 200 OK ",
+            b"SIP/2.0 099 OK",
+            b"SIP/2.0 700 OK",
+            b"SIP/2.0 20 OK",
+            b"SIP/2.0 200",
+            b"SIP/2.0 200 caf\xc3\xa9",
+            b"SIP/2.0 200 a\x7f",
+            b"sip/2.0 200 OK",
+            b"SIP/2.1 200 OK",
+            b"INVITE  sip:b@c SIP/2.0",
+            b"INVITE sip:b@c  SIP/2.0",
+            b"INVITE sip:b@c SIP/2.0 ",
+            b"INVITE sip:b\0c SIP/2.0",
+            b"INVITE sip:b@c\tSIP/2.0",
+            b"INVITE sip:b@c sip/2.0",
+            b"INVITE sip:b@c",
+            b"INVITE  SIP/2.0",
+        ];
+        for line in others {
+            let plain = plain_request_line(line, 0).or_else(|| plain_status_line(line, 0));
+            assert_eq!(plain, None, "{}", String::from_utf8_lossy(line));
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub use misc::{CSeq, Date, Event, MediaType};
 pub use via::Via;
 
 pub(crate) use addr::parse_contact;
-pub(crate) use misc::{parse_call_id, parse_number, parse_token};
+pub(crate) use misc::{MONTHS, WEEKDAYS, parse_call_id, parse_number, parse_token};
 
 use crate::error::{ErrorKind, ParseError};
 use crate::scan::Cursor;
