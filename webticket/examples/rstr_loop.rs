@@ -6,15 +6,27 @@
 //!
 //! Modes: `scan` (bare quick-xml event scan), `doc` (the safe reader), `ticket` (full RSTR
 //! parse of a bearer RSTR), `key` (full parse with the benchmark's client entropy and proof
-//! key derivation, for `rstr_proof.xml`).
+//! key derivation, for `rstr_proof.xml`), `psha1` (the proof key derivation alone, with
+//! the server entropy of `rstr_proof.xml`; the file is still read but not parsed).
 
 use std::hint::black_box;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use webticket::crypto::ClientEntropy;
+use webticket::crypto::{ClientEntropy, ProofKey};
 use webticket::webticket::WebTicket;
 use webticket::xml::{Document, XmlLimits};
+
+/// The server entropy of `rstr_proof.xml` (0x20 down to 0x01).
+const SERVER_ENTROPY: [u8; 32] = {
+    let mut a = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        a[i] = 32 - i as u8;
+        i += 1;
+    }
+    a
+};
 
 fn scan(body: &[u8]) -> usize {
     let mut reader = Reader::from_reader(body);
@@ -42,6 +54,12 @@ fn main() {
             }
             "ticket" => {
                 black_box(WebTicket::parse(black_box(&data), None).expect("RSTR"));
+            }
+            "psha1" => {
+                black_box(ProofKey::compute_psha1(
+                    &entropy,
+                    black_box(&SERVER_ENTROPY),
+                ));
             }
             "key" => {
                 black_box(WebTicket::parse(black_box(&data), Some(&entropy)).expect("RSTR"));
