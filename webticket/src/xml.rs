@@ -157,6 +157,10 @@ struct Node<'a> {
     decls: (u32, u32),
     text: Option<Cow<'a, str>>,
     span: (u32, u32),
+    // The lowest id of an element whose namespace declaration this element or a descendant
+    // uses (`NONE` if none): the subtree needs no ancestor's declaration when it is at
+    // least this element's id (ids are in document order).
+    scope: u32,
 }
 
 #[derive(Debug)]
@@ -271,6 +275,11 @@ impl<'d, 'a> Element<'d, 'a> {
     /// The namespace URI (`""` for no namespace).
     pub fn namespace(&self) -> &'d str {
         self.doc.ns(self.node().ns)
+    }
+
+    /// Whether both elements (of the same document) are in the same namespace.
+    pub(crate) fn same_namespace(&self, other: &Self) -> bool {
+        self.node().ns == other.node().ns
     }
 
     /// Whether this element has local name `local` in a namespace matching `ns`.
@@ -410,6 +419,10 @@ impl<'d, 'a> Element<'d, 'a> {
     /// Inserting declarations of prefixes that are used does not change the exclusive XML
     /// canonicalization of the element, so a signature over it stays valid.
     pub fn raw_standalone(&self) -> Cow<'a, str> {
+        if self.node().scope >= self.id {
+            // Every declaration the subtree uses is on an element inside it.
+            return Cow::Borrowed(self.raw());
+        }
         let mut missing: Vec<(&'d str, &'d str)> = Vec::new();
         let root_id = self.id;
         let mut note = |el: &Element<'d, 'a>, prefix: &'d str| {
@@ -542,7 +555,8 @@ struct Parser<'a, 'l> {
     depth: usize,
     // In-scope namespace declarations, innermost last: (prefix, namespace id). Each element
     // pops as many as it declared (its `decls` range) when it closes.
-    bindings: Vec<(&'a str, u32)>,
+    // (prefix, namespace id, id of the declaring element)
+    bindings: Vec<(&'a str, u32, u32)>,
 }
 
 impl<'a, 'l> Parser<'a, 'l> {
@@ -586,17 +600,19 @@ impl<'a, 'l> Parser<'a, 'l> {
         (self.doc.namespaces.len() - 1) as u32
     }
 
-    fn resolve(&self, prefix: &str) -> Option<u32> {
+    /// The namespace id of `prefix` and the element that declared it (`NONE` when the
+    /// binding is built in).
+    fn resolve(&self, prefix: &str) -> Option<(u32, u32)> {
         // why: prefixes are a few bytes long; a length check and an inline compare beat a
         // call to memcmp for every binding.
         let same =
             |p: &str| p.len() == prefix.len() && p.bytes().zip(prefix.bytes()).all(|(a, b)| a == b);
-        if let Some((_, ns)) = self.bindings.iter().rev().find(|(p, _)| same(p)) {
-            return Some(*ns);
+        if let Some(&(_, ns, by)) = self.bindings.iter().rev().find(|(p, ..)| same(p)) {
+            return Some((ns, by));
         }
         match prefix {
-            "" => Some(0),
-            "xml" => Some(1),
+            "" => Some((0, NONE)),
+            "xml" => Some((1, NONE)),
             _ => None,
         }
     }
@@ -902,20 +918,23 @@ impl<'a, 'l> Parser<'a, 'l> {
         };
         let decl_end = self.doc.decls.len() as u32;
 
-        let ns = self
-            .resolve(prefix)
-            .ok_or_else(|| MalformedError::UnboundPrefix {
-                prefix: prefix.to_owned(),
-            })?;
+        let (ns, mut scope) =
+            self.resolve(prefix)
+                .ok_or_else(|| MalformedError::UnboundPrefix {
+                    prefix: prefix.to_owned(),
+                })?;
         for k in attr_start..self.doc.attrs.len() {
             let a = &self.doc.attrs[k];
             let ans = if a.prefix.is_empty() {
                 0
             } else {
-                self.resolve(a.prefix)
-                    .ok_or_else(|| MalformedError::UnboundPrefix {
-                        prefix: a.prefix.to_owned(),
-                    })?
+                let (ans, by) =
+                    self.resolve(a.prefix)
+                        .ok_or_else(|| MalformedError::UnboundPrefix {
+                            prefix: a.prefix.to_owned(),
+                        })?;
+                scope = scope.min(by);
+                ans
             };
             let dup = self.doc.attrs[attr_start..k]
                 .iter()
@@ -941,6 +960,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             decls: (decl_start, decl_end),
             text: None,
             span: (lt as u32, lt as u32),
+            scope,
         });
         if parent != NONE {
             let p = &mut self.doc.nodes[parent as usize];
@@ -1012,7 +1032,8 @@ impl<'a, 'l> Parser<'a, 'l> {
             return Err(self.xml_err(lt, "reserved namespace prefix"));
         }
         let ns = self.intern(uri);
-        self.bindings.push((prefix, ns));
+        let by = self.doc.nodes.len() as u32;
+        self.bindings.push((prefix, ns, by));
         self.doc.decls.push((prefix, ns));
         Ok(())
     }
@@ -1022,7 +1043,11 @@ impl<'a, 'l> Parser<'a, 'l> {
         let n = &mut self.doc.nodes[self.cur as usize];
         n.span.1 = end as u32;
         let declared = (n.decls.1 - n.decls.0) as usize;
+        let scope = n.scope;
         self.cur = n.parent;
+        if let Some(p) = self.doc.nodes.get_mut(self.cur as usize) {
+            p.scope = p.scope.min(scope);
+        }
         self.depth -= 1;
         self.bindings
             .truncate(self.bindings.len().saturating_sub(declared));
