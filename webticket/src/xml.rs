@@ -623,7 +623,12 @@ impl<'a, 'l> Parser<'a, 'l> {
         let mut pos = 0;
         let mut seen_root = false;
         loop {
-            let lt = memchr::memchr(b'<', &b[pos..]).map_or(b.len(), |i| pos + i);
+            // After markup the next `<` is often the very next byte.
+            let lt = if b.get(pos) == Some(&b'<') {
+                pos
+            } else {
+                memchr::memchr(b'<', &b[pos..]).map_or(b.len(), |i| pos + i)
+            };
             if lt > pos {
                 self.text(pos, lt)?;
             }
@@ -634,9 +639,8 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Some(b'/') => self.end_tag(lt)?,
                 Some(b'?') => {
                     // XML declaration or processing instruction: skipped.
-                    let end = memchr::memmem::find(&b[lt + 2..], b"?>")
-                        .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?;
-                    lt + 2 + end + 2
+                    find_close(b, lt + 2, b"?")
+                        .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?
                 }
                 Some(b'!') => self.markup_decl(lt)?,
                 _ => {
@@ -662,14 +666,14 @@ impl<'a, 'l> Parser<'a, 'l> {
         let b = self.src.as_bytes();
         let rest = &b[lt..];
         if rest.starts_with(b"<!--") {
-            let end = memchr::memmem::find(&rest[4..], b"-->")
-                .ok_or_else(|| self.xml_err(lt, "unterminated comment"))?;
-            return Ok(lt + 4 + end + 3);
+            return find_close(b, lt + 4, b"--")
+                .ok_or_else(|| self.xml_err(lt, "unterminated comment"));
         }
         if rest.starts_with(b"<![CDATA[") {
             let start = lt + 9;
-            let end = memchr::memmem::find(&b[start..], b"]]>")
+            let after = find_close(b, start, b"]]")
                 .ok_or_else(|| self.xml_err(lt, "unterminated CDATA section"))?;
+            let end = after - 3 - start;
             if self.cur == NONE {
                 return Err(self.xml_err(lt, "character data outside the document element"));
             }
@@ -692,6 +696,14 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// Character data between markup, `src[start..end]`.
     fn text(&mut self, start: usize, end: usize) -> Result<(), Error> {
         let raw = &self.src[start..end];
+        // Layout whitespace (short, and dropped) is recognized without the full scan.
+        if self.drops_layout()
+            && raw
+                .bytes()
+                .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Ok(());
+        }
         let class = classify_text(raw);
         if class.ws_only && self.drops_layout() {
             return Ok(());
@@ -1051,6 +1063,20 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.depth -= 1;
         self.bindings
             .truncate(self.bindings.len().saturating_sub(declared));
+    }
+}
+
+/// The position after the first `>` at or after `from` that `before` immediately precedes
+/// (with `before` itself at or after `from`): the end of a comment (`--`), CDATA section
+/// (`]]`) or processing instruction (`?`).
+fn find_close(b: &[u8], from: usize, before: &[u8]) -> Option<usize> {
+    let mut i = from;
+    loop {
+        let gt = i + memchr::memchr(b'>', b.get(i..)?)?;
+        if b.get(from..gt)?.ends_with(before) {
+            return Some(gt + 1);
+        }
+        i = gt + 1;
     }
 }
 
@@ -1642,6 +1668,14 @@ mod tests {
         assert_eq!(r.attr("", "b"), Some("'"));
         assert_eq!(r.text(), "&amp;AB\n");
         assert_eq!(r.children().count(), 0);
+        // The closing `-->`, `]]>` and `?>` never overlap the opening `<!--`, `<![CDATA[`, `<?`.
+        assert_eq!(
+            parse("<a><!-->--><![CDATA[]]></a>").unwrap().root().text(),
+            ""
+        );
+        assert!(parse("<a><!--->").is_err());
+        assert!(parse("<?><a/>").is_err());
+        assert_eq!(parse("<a><![CDATA[]]]]></a>").unwrap().root().text(), "]]");
         // A processing instruction ends at the first `?>`, quotes or not.
         assert!(parse("<?xml version='?>'?><r/>").is_err());
         assert!(parse("<?xml version=\"1.0\"?><r/>").is_ok());
