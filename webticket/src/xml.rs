@@ -423,6 +423,12 @@ impl<'d, 'a> Element<'d, 'a> {
             // Every declaration the subtree uses is on an element inside it.
             return Cow::Borrowed(self.raw());
         }
+        self.raw_standalone_walk()
+    }
+
+    /// [`raw_standalone`](Self::raw_standalone) found by walking the subtree, without the
+    /// shortcut the parse recorded (the fuzz targets check that both agree).
+    pub(crate) fn raw_standalone_walk(&self) -> Cow<'a, str> {
         let mut missing: Vec<(&'d str, &'d str)> = Vec::new();
         let root_id = self.id;
         let mut note = |el: &Element<'d, 'a>, prefix: &'d str| {
@@ -1503,6 +1509,28 @@ mod tests {
         let doc = parse(r#"<e xmlns="urn:d"><A/></e>"#).unwrap();
         let a = doc.root().child("urn:d", "A").unwrap();
         assert_eq!(a.raw_standalone(), r#"<A xmlns="urn:d"/>"#);
+    }
+
+    #[test]
+    fn raw_standalone_shortcut_matches_the_walk() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "xml") {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            let Ok(doc) = Document::parse(&bytes, &XmlLimits::default()) else {
+                continue;
+            };
+            let root = doc.root();
+            for el in std::iter::once(root).chain(root.descendants()) {
+                assert_eq!(el.raw_standalone(), el.raw_standalone_walk());
+                checked += 1;
+            }
+        }
+        assert!(checked > 100);
     }
 
     #[test]
