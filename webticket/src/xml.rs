@@ -866,7 +866,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         if name_end == lt + 1 {
             return Err(self.xml_err(lt, "bad start tag"));
         }
-        let (prefix, local) = split_qname(&src[lt + 1..name_end]);
+        let (prefix, local) = split_qname(&src[lt + 1..name_end])
+            .ok_or_else(|| self.xml_err(lt, "bad element name"))?;
 
         // Attributes: namespace declarations are applied first, then every attribute of
         // this element is resolved against the (now complete) bindings.
@@ -923,10 +924,13 @@ impl<'a, 'l> Parser<'a, 'l> {
             if let Some(p) = key.strip_prefix("xmlns")
                 && let Some(p) = p.strip_prefix(':').or_else(|| p.is_empty().then_some(""))
             {
+                if p.contains(':') || (p.is_empty() && key.len() > 5) {
+                    return Err(self.xml_err(lt, "bad namespace declaration"));
+                }
                 self.declare(p, value, lt)?;
                 continue;
             }
-            let (p, l) = split_qname(key);
+            let (p, l) = split_qname(key).ok_or_else(|| self.xml_err(lt, "bad attribute name"))?;
             self.doc.attrs.push(AttrData {
                 prefix: p,
                 local: l,
@@ -1175,10 +1179,15 @@ fn push_normalized(out: &mut String, s: &str) {
     out.push_str(rest);
 }
 
-fn split_qname(q: &str) -> (&str, &str) {
+/// Splits a qualified name into prefix and local part; `None` unless both are non-empty
+/// and the local part holds no further `:` (Namespaces in XML 1.0 §3).
+fn split_qname(q: &str) -> Option<(&str, &str)> {
     match q.bytes().position(|b| b == b':') {
-        Some(i) => (&q[..i], &q[i + 1..]),
-        None => ("", q),
+        Some(i) => {
+            let (p, l) = (&q[..i], &q[i + 1..]);
+            (!p.is_empty() && !l.is_empty() && !l.contains(':')).then_some((p, l))
+        }
+        None => (!q.is_empty()).then_some(("", q)),
     }
 }
 
@@ -1608,6 +1617,27 @@ mod tests {
                 |e| matches!(e, Error::Malformed(MalformedError::Xml { .. })),
             ),
             ("<a&b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a p:='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a :p='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:='urn:1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:p:q='urn:1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<:a/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a:/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:a='urn:1'><a:b:c/></a>", |e| {
                 matches!(e, Error::Malformed(MalformedError::Xml { .. }))
             }),
             ("<a/b/>", |e| {
