@@ -819,7 +819,7 @@ impl<'a, 'l> Parser<'a, 'l> {
     fn end_tag(&mut self, lt: usize) -> Result<usize, Error> {
         let b = self.src.as_bytes();
         let name_start = lt + 2;
-        let name_end = skip_name(b, name_start);
+        let name_end = scan_name(b, name_start).end;
         let gt = skip_ws(b, name_end);
         if b.get(gt) != Some(&b'>') {
             return Err(self.xml_err(lt, "bad end tag"));
@@ -862,11 +862,13 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         let src = self.src;
         let b = src.as_bytes();
-        let name_end = skip_name(b, lt + 1);
-        if name_end == lt + 1 {
+        let name = scan_name(b, lt + 1);
+        if name.end == lt + 1 {
             return Err(self.xml_err(lt, "bad start tag"));
         }
-        let (prefix, local) = split_qname(&src[lt + 1..name_end])
+        let name_end = name.end;
+        let (prefix, local) = name
+            .split(src)
             .ok_or_else(|| self.xml_err(lt, "bad element name"))?;
 
         // Attributes: namespace declarations are applied first, then every attribute of
@@ -895,7 +897,8 @@ impl<'a, 'l> Parser<'a, 'l> {
                 }
                 Some(_) => {}
             }
-            let key_end = skip_name(b, key_start);
+            let key_name = scan_name(b, key_start);
+            let key_end = key_name.end;
             if key_end == key_start {
                 return Err(self.xml_err(lt, "invalid attribute name"));
             }
@@ -924,13 +927,15 @@ impl<'a, 'l> Parser<'a, 'l> {
             if let Some(p) = key.strip_prefix("xmlns")
                 && let Some(p) = p.strip_prefix(':').or_else(|| p.is_empty().then_some(""))
             {
-                if p.contains(':') || (p.is_empty() && key.len() > 5) {
+                if p.as_bytes().contains(&b':') || (p.is_empty() && key.len() > 5) {
                     return Err(self.xml_err(lt, "bad namespace declaration"));
                 }
                 self.declare(p, value, lt)?;
                 continue;
             }
-            let (p, l) = split_qname(key).ok_or_else(|| self.xml_err(lt, "bad attribute name"))?;
+            let (p, l) = key_name
+                .split(src)
+                .ok_or_else(|| self.xml_err(lt, "bad attribute name"))?;
             self.doc.attrs.push(AttrData {
                 prefix: p,
                 local: l,
@@ -1090,13 +1095,41 @@ fn find_close(b: &[u8], from: usize, before: &[u8]) -> Option<usize> {
     }
 }
 
-/// The end of the name starting at `i`: the first whitespace, `=`, `/`, `>`, `<`, `&` or
-/// quote (or the end of input).
-fn skip_name(b: &[u8], mut i: usize) -> usize {
+/// A name scanned by [`scan_name`]: `start..end`, and where its colons are.
+#[derive(Clone, Copy)]
+struct Name {
+    start: usize,
+    end: usize,
+    /// The first `:` (`end` if none).
+    colon: usize,
+    /// More than one `:`.
+    colons: bool,
+}
+
+impl Name {
+    /// Prefix and local part; `None` unless the name is non-empty and, with a colon, both
+    /// parts are non-empty and the local part holds no further colon (Namespaces in XML
+    /// 1.0 §3).
+    #[inline(always)]
+    fn split<'a>(&self, src: &'a str) -> Option<(&'a str, &'a str)> {
+        if self.colon == self.end {
+            return (self.end > self.start).then(|| ("", &src[self.start..self.end]));
+        }
+        let ok = self.colon > self.start && self.colon + 1 < self.end && !self.colons;
+        ok.then(|| (&src[self.start..self.colon], &src[self.colon + 1..self.end]))
+    }
+}
+
+/// The name starting at `i`: up to the first whitespace, `=`, `/`, `>`, `<`, `&` or quote
+/// (or the end of input).
+fn scan_name(b: &[u8], start: usize) -> Name {
     // why: every byte that ends a name is below 0x40, and most name bytes (letters, `_`)
     // have bit 6 set; 8 such bytes at a time are skipped with one test, and only the other
-    // bytes (`:`, digits, `-`, `.`, UTF-8 continuation bytes) are looked up in the table.
+    // bytes (`:`, digits, `-`, `.`, UTF-8 continuation bytes) are looked at one by one.
     const BIT6: u64 = 0x4040_4040_4040_4040;
+    let mut i = start;
+    let mut colon = usize::MAX;
+    let mut colons = false;
     loop {
         while let Some(w) = word_at(b, i) {
             let low = !w & BIT6;
@@ -1107,9 +1140,21 @@ fn skip_name(b: &[u8], mut i: usize) -> usize {
             i += 8;
         }
         match b.get(i) {
-            None => return i,
-            Some(&c) if NAME_END[usize::from(c)] => return i,
-            Some(_) => i += 1,
+            Some(&c) if !NAME_END[usize::from(c)] => {
+                if c == b':' {
+                    colons |= colon != usize::MAX;
+                    colon = colon.min(i);
+                }
+                i += 1;
+            }
+            _ => {
+                return Name {
+                    start,
+                    end: i,
+                    colon: colon.min(i),
+                    colons,
+                };
+            }
         }
     }
 }
@@ -1177,18 +1222,6 @@ fn push_normalized(out: &mut String, s: &str) {
         }
     }
     out.push_str(rest);
-}
-
-/// Splits a qualified name into prefix and local part; `None` unless both are non-empty
-/// and the local part holds no further `:` (Namespaces in XML 1.0 §3).
-fn split_qname(q: &str) -> Option<(&str, &str)> {
-    match q.bytes().position(|b| b == b':') {
-        Some(i) => {
-            let (p, l) = (&q[..i], &q[i + 1..]);
-            (!p.is_empty() && !l.is_empty() && !l.contains(':')).then_some((p, l))
-        }
-        None => (!q.is_empty()).then_some(("", q)),
-    }
 }
 
 /// Whether `s` needs no entity resolution, no whitespace normalization and no
@@ -1757,7 +1790,7 @@ mod tests {
                     assert_eq!(class.suspicious, c == 0x01);
                     assert_eq!(is_plain(s), !matches!(c, b'&' | b'<') && c >= 0x20);
                     let end = v.iter().position(|&b| NAME_END[usize::from(b)]);
-                    assert_eq!(skip_name(&v, 0), end.unwrap_or(len));
+                    assert_eq!(scan_name(&v, 0).end, end.unwrap_or(len));
                 }
             }
         }
