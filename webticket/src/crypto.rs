@@ -85,6 +85,11 @@ impl ProofKey {
         Self(p_sha1(&client.0, server_entropy, ENTROPY_LEN))
     }
 
+    /// A derived key, kept in the zeroizing buffer it was computed into.
+    pub(crate) fn from_derived(key: Zeroizing<Vec<u8>>) -> Self {
+        Self(key)
+    }
+
     /// A key issued directly by the server (`wst:RequestedProofToken/wst:BinarySecret`).
     pub fn from_issued(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))

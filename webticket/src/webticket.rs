@@ -675,7 +675,7 @@ impl WebTicket {
                         return Err(invalid("wst:Entropy"));
                     }
                     let key = crate::crypto::p_sha1(client.dangerous_as_bytes(), &server, key_len);
-                    Some(ProofKey::from_issued(key.to_vec()))
+                    Some(ProofKey::from_derived(key))
                 }
                 (Some(_), None) => {
                     return Err(MisuseError::ProofKeyMismatch {
