@@ -39,6 +39,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::error::{Error, LimitError, MalformedError, MisuseError};
@@ -559,11 +560,17 @@ struct Parser<'a, 'l> {
     // elements. The parent links of the nodes are the element stack.
     cur: u32,
     depth: usize,
-    // In-scope namespace declarations, innermost last: (prefix, namespace id). Each element
-    // pops as many as it declared (its `decls` range) when it closes.
-    // (prefix, namespace id, id of the declaring element)
+    // In-scope namespace declarations, innermost last: (prefix, namespace id, id of the
+    // declaring element). Each element pops as many as it declared (its `decls` range)
+    // when it closes.
     bindings: Vec<(&'a str, u32, u32)>,
+    // `doc.namespaces` by URI, built once the table outgrows a linear search: interning
+    // thousands of distinct URIs would otherwise take quadratic time.
+    ns_index: Option<HashMap<Box<str>, u32>>,
 }
+
+/// Namespace tables up to this size are searched linearly.
+const LINEAR_INTERN: usize = 16;
 
 impl<'a, 'l> Parser<'a, 'l> {
     fn new(src: &'a str, limits: &'l XmlLimits) -> Self {
@@ -587,6 +594,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             cur: NONE,
             depth: 0,
             bindings: Vec::with_capacity(16),
+            ns_index: None,
         }
     }
 
@@ -599,11 +607,28 @@ impl<'a, 'l> Parser<'a, 'l> {
     }
 
     fn intern(&mut self, uri: Cow<'a, str>) -> u32 {
-        if let Some(i) = self.doc.namespaces.iter().position(|n| *n == uri) {
-            return i as u32;
+        let names = &self.doc.namespaces;
+        let found = if names.len() <= LINEAR_INTERN {
+            names.iter().position(|n| *n == uri).map(|i| i as u32)
+        } else {
+            let index = self.ns_index.get_or_insert_with(|| {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (Box::from(&**n), i as u32))
+                    .collect()
+            });
+            index.get(&*uri).copied()
+        };
+        if let Some(id) = found {
+            return id;
+        }
+        let id = names.len() as u32;
+        if let Some(index) = &mut self.ns_index {
+            index.insert(Box::from(&*uri), id);
         }
         self.doc.namespaces.push(uri);
-        (self.doc.namespaces.len() - 1) as u32
+        id
     }
 
     /// The namespace id of `prefix` and the element that declared it (`NONE` when the
@@ -711,9 +736,6 @@ impl<'a, 'l> Parser<'a, 'l> {
             return Ok(());
         }
         let class = classify_text(raw);
-        if class.ws_only && self.drops_layout() {
-            return Ok(());
-        }
         if !class.has_amp {
             let seg = if class.has_cr {
                 Cow::Owned(normalize_eol(raw))
@@ -1011,7 +1033,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(i)
     }
 
-    /// The value of attribute `key`, from its raw text between the quotes.
+    /// An attribute value, from its raw text between the quotes.
     fn attr_value(&self, raw: &'a str, lt: usize) -> Result<Cow<'a, str>, Error> {
         if is_plain(raw) {
             // Nothing to resolve or normalize: borrow the source.
