@@ -670,8 +670,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Some(b'/') => self.end_tag(lt)?,
                 Some(b'?') => {
                     // XML declaration or processing instruction: skipped.
-                    find_close(b, lt + 2, b"?")
-                        .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?
+                    let end = find_close(b, lt + 2, b"?")
+                        .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?;
+                    self.check_skipped(lt, end)?;
+                    end
                 }
                 Some(b'!') => self.markup_decl(lt)?,
                 _ => {
@@ -697,8 +699,10 @@ impl<'a, 'l> Parser<'a, 'l> {
         let b = self.src.as_bytes();
         let rest = &b[lt..];
         if rest.starts_with(b"<!--") {
-            return find_close(b, lt + 4, b"--")
-                .ok_or_else(|| self.xml_err(lt, "unterminated comment"));
+            let end = find_close(b, lt + 4, b"--")
+                .ok_or_else(|| self.xml_err(lt, "unterminated comment"))?;
+            self.check_skipped(lt, end)?;
+            return Ok(end);
         }
         if rest.starts_with(b"<![CDATA[") {
             let start = lt + 9;
@@ -722,6 +726,16 @@ impl<'a, 'l> Parser<'a, 'l> {
             return Err(LimitError::DtdForbidden.into());
         }
         Err(self.xml_err(lt, "unknown markup declaration"))
+    }
+
+    /// Checks that a skipped comment or processing instruction, `src[start..end]`, holds
+    /// only XML characters.
+    fn check_skipped(&self, start: usize, end: usize) -> Result<(), Error> {
+        let raw = &self.src[start..end];
+        if classify_text(raw).suspicious && !raw.chars().all(is_xml_char) {
+            return Err(self.xml_err(start, "invalid character in markup"));
+        }
+        Ok(())
     }
 
     /// Character data between markup, `src[start..end]`.
@@ -943,21 +957,20 @@ impl<'a, 'l> Parser<'a, 'l> {
                 }
                 .into());
             }
-            let key: &'a str = &src[key_start..key_end];
             let raw: &'a str = &src[value_start..value_start + len];
             let value = self.attr_value(raw, lt)?;
-            if let Some(p) = key.strip_prefix("xmlns")
-                && let Some(p) = p.strip_prefix(':').or_else(|| p.is_empty().then_some(""))
-            {
-                if p.as_bytes().contains(&b':') || (p.is_empty() && key.len() > 5) {
-                    return Err(self.xml_err(lt, "bad namespace declaration"));
-                }
-                self.declare(p, value, lt)?;
-                continue;
-            }
             let (p, l) = key_name
                 .split(src)
                 .ok_or_else(|| self.xml_err(lt, "bad attribute name"))?;
+            let declared = match (p, l) {
+                ("xmlns", prefix) => Some(prefix),
+                ("", "xmlns") => Some(""),
+                _ => None,
+            };
+            if let Some(prefix) = declared {
+                self.declare(prefix, value, lt)?;
+                continue;
+            }
             self.doc.attrs.push(AttrData {
                 prefix: p,
                 local: l,
@@ -1126,6 +1139,8 @@ struct Name {
     colon: usize,
     /// More than one `:`.
     colons: bool,
+    /// Holds U+FFFE or U+FFFF.
+    bad: bool,
 }
 
 impl Name {
@@ -1134,6 +1149,9 @@ impl Name {
     /// 1.0 §3).
     #[inline(always)]
     fn split<'a>(&self, src: &'a str) -> Option<(&'a str, &'a str)> {
+        if self.bad {
+            return None;
+        }
         if self.colon == self.end {
             return (self.end > self.start).then(|| ("", &src[self.start..self.end]));
         }
@@ -1152,6 +1170,7 @@ fn scan_name(b: &[u8], start: usize) -> Name {
     let mut i = start;
     let mut colon = usize::MAX;
     let mut colons = false;
+    let mut bad = false;
     loop {
         while let Some(w) = word_at(b, i) {
             let low = !w & BIT6;
@@ -1163,6 +1182,8 @@ fn scan_name(b: &[u8], start: usize) -> Name {
         }
         match b.get(i) {
             Some(&c) if !NAME_END[usize::from(c)] => {
+                // Bytes without bit 6 come here, so the last byte of U+FFFE / U+FFFF does.
+                bad |= ends_noncharacter(b, i);
                 if c == b':' {
                     colons |= colon != usize::MAX;
                     colon = colon.min(i);
@@ -1175,10 +1196,18 @@ fn scan_name(b: &[u8], start: usize) -> Name {
                     end: i,
                     colon: colon.min(i),
                     colons,
+                    bad,
                 };
             }
         }
     }
+}
+
+/// Whether byte `i` completes U+FFFE or U+FFFF (`EF BF BE`, `EF BF BF`), which are not
+/// XML characters.
+#[inline]
+fn ends_noncharacter(b: &[u8], i: usize) -> bool {
+    matches!(b[i], 0xBE | 0xBF) && i >= 2 && b[i - 2..i] == [0xEF, 0xBF]
 }
 
 /// The 8 bytes at `i` as a little-endian word (byte `i` lowest), if there are 8.
@@ -1195,9 +1224,16 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Bytes that end a name: whitespace, `=`, and the bytes no name may hold.
+/// Bytes that end a name: whitespace, `=`, control characters and the other bytes no name
+/// may hold.
 static NAME_END: [bool; 256] = {
     let mut t = [false; 256];
+    // Control characters: not XML characters, and so never part of a name.
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
     let mut i = 0;
     let stops = b" \t\r\n=\"'<>&/";
     while i < stops.len() {
@@ -1693,6 +1729,21 @@ mod tests {
                 matches!(e, Error::Malformed(MalformedError::Xml { .. }))
             }),
             ("<a xmlns:a='urn:1'><a:b:c/></a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a\u{1}b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a b\u{0}='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a\u{FFFF}/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/><!-- \u{1} -->", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<?pi \u{FFFE}?><a/>", |e| {
                 matches!(e, Error::Malformed(MalformedError::Xml { .. }))
             }),
             ("<a/b/>", |e| {
