@@ -7,18 +7,30 @@
 //! - `web_ticket`: the full RSTR parse: fault check, RSTR lookup, verbatim assertion,
 //!   lifetime, base64 entropy and the `P_SHA1` proof key.
 //! - `web_ticket_no_key`: the same for a bearer RSTR (no key derivation).
+//! - `psha1`: the proof-key derivation alone, so that `web_ticket` minus `psha1` is the
+//!   parse-only cost of the proof RSTR.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use webticket::crypto::ClientEntropy;
+use webticket::crypto::{ClientEntropy, ProofKey};
 use webticket::webticket::WebTicket;
 use webticket::xml::{Document, XmlLimits};
 
 const PROOF: &[u8] = include_bytes!("../tests/data/rstr_proof.xml");
 const BEARER: &[u8] = include_bytes!("../tests/data/rstr_bearer.xml");
+/// The decoded `wst:Entropy` of `rstr_proof.xml` (0x20 down to 0x01).
+const SERVER_ENTROPY: [u8; 32] = {
+    let mut a = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        a[i] = 32 - i as u8;
+        i += 1;
+    }
+    a
+};
 
 fn scan(body: &[u8]) -> usize {
     let mut reader = Reader::from_reader(body);
@@ -49,6 +61,9 @@ fn bench(c: &mut Criterion) {
         if name == "proof" {
             g.bench_function("web_ticket", |b| {
                 b.iter(|| WebTicket::parse(black_box(body), Some(&entropy)).unwrap())
+            });
+            g.bench_function("psha1", |b| {
+                b.iter(|| ProofKey::compute_psha1(&entropy, black_box(&SERVER_ENTROPY)))
             });
         } else {
             g.bench_function("web_ticket_no_key", |b| {

@@ -6,15 +6,33 @@
 //!
 //! Modes: `scan` (bare quick-xml event scan), `doc` (the safe reader), `ticket` (full RSTR
 //! parse of a bearer RSTR), `key` (full parse with the benchmark's client entropy and proof
-//! key derivation, for `rstr_proof.xml`).
+//! key derivation, for `rstr_proof.xml`), `psha1` (the proof key derivation alone, with
+//! the server entropy of `rstr_proof.xml`; the file is still read but not parsed).
+//!
+//! Mode `ratio` times instead: it alternates short batches of the scan and of the full
+//! parse (with the proof key when the file has server entropy) N times and prints the
+//! median time of each and their ratio. Both sides of every round see the same machine
+//! load, so the ratio stays meaningful when the absolute times do not.
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use webticket::crypto::ClientEntropy;
+use webticket::crypto::{ClientEntropy, ProofKey};
 use webticket::webticket::WebTicket;
 use webticket::xml::{Document, XmlLimits};
+
+/// The server entropy of `rstr_proof.xml` (0x20 down to 0x01).
+const SERVER_ENTROPY: [u8; 32] = {
+    let mut a = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        a[i] = 32 - i as u8;
+        i += 1;
+    }
+    a
+};
 
 fn scan(body: &[u8]) -> usize {
     let mut reader = Reader::from_reader(body);
@@ -35,6 +53,10 @@ fn main() {
     let data = std::fs::read(args.next().expect("RSTR file")).expect("readable file");
     let limits = XmlLimits::default();
     let entropy = ClientEntropy::from_bytes(core::array::from_fn(|i| i as u8));
+    if mode == "ratio" {
+        ratio(&data, n, &entropy);
+        return;
+    }
     for _ in 0..n {
         match mode.as_str() {
             "scan" => {
@@ -42,6 +64,12 @@ fn main() {
             }
             "ticket" => {
                 black_box(WebTicket::parse(black_box(&data), None).expect("RSTR"));
+            }
+            "psha1" => {
+                black_box(ProofKey::compute_psha1(
+                    &entropy,
+                    black_box(&SERVER_ENTROPY),
+                ));
             }
             "key" => {
                 black_box(WebTicket::parse(black_box(&data), Some(&entropy)).expect("RSTR"));
@@ -51,5 +79,51 @@ fn main() {
                 black_box(doc.element_count());
             }
         }
+    }
+}
+
+/// Median nanoseconds per call of `f`, over `rounds` batches interleaved with the other
+/// workloads by [`ratio`].
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn ratio(data: &[u8], rounds: usize, entropy: &ClientEntropy) {
+    const BATCH: u32 = 200;
+    let proof = WebTicket::parse(data, Some(entropy)).is_ok_and(|t| t.proof_key().is_some());
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        for _ in 0..BATCH {
+            f();
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(BATCH)
+    };
+    let (mut scan_ns, mut parse_ns, mut key_ns) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        scan_ns.push(time(&|| {
+            black_box(scan(black_box(data)));
+        }));
+        parse_ns.push(time(&|| {
+            black_box(WebTicket::parse(black_box(data), proof.then_some(entropy)).expect("RSTR"));
+        }));
+        if proof {
+            key_ns.push(time(&|| {
+                black_box(ProofKey::compute_psha1(entropy, black_box(&SERVER_ENTROPY)));
+            }));
+        }
+    }
+    let (scan_t, parse_t) = (median(scan_ns), median(parse_ns));
+    println!(
+        "scan {scan_t:.0} ns, parse {parse_t:.0} ns, ratio {:.2}",
+        parse_t / scan_t
+    );
+    if proof {
+        let key_t = median(key_ns);
+        println!(
+            "psha1 {key_t:.0} ns, parse without it {:.0} ns, ratio {:.2}",
+            parse_t - key_t,
+            (parse_t - key_t) / scan_t
+        );
     }
 }

@@ -85,6 +85,11 @@ impl ProofKey {
         Self(p_sha1(&client.0, server_entropy, ENTROPY_LEN))
     }
 
+    /// A derived key, kept in the zeroizing buffer it was computed into.
+    pub(crate) fn from_derived(key: Zeroizing<Vec<u8>>) -> Self {
+        Self(key)
+    }
+
     /// A key issued directly by the server (`wst:RequestedProofToken/wst:BinarySecret`).
     pub fn from_issued(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))
@@ -176,24 +181,28 @@ impl fmt::Debug for SecretString {
 /// Exposed so server emulators and tests can reproduce the computed key; clients use
 /// [`ProofKey::compute_psha1`].
 pub fn p_sha1(secret: &[u8], seed: &[u8], len: usize) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(len + 20));
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
     let mac = <HmacSha1 as Mac>::new_from_slice(secret).expect("hmac takes any key length");
     // A(1) = HMAC(secret, seed)
     let mut a = Zeroizing::new([0u8; 20]);
     let mut m = mac.clone();
     m.update(seed);
     a.copy_from_slice(&m.finalize().into_bytes());
-    while out.len() < len {
+    loop {
         let mut m = mac.clone();
         m.update(&a[..]);
         m.update(seed);
-        out.extend_from_slice(&m.finalize().into_bytes());
+        let block = m.finalize().into_bytes();
+        let take = (len - out.len()).min(block.len());
+        out.extend_from_slice(&block[..take]);
+        if out.len() == len {
+            return out;
+        }
+        // why: A(i+1) is only needed for a further block, so the last one is never computed.
         let mut m = mac.clone();
         m.update(&a[..]);
         a.copy_from_slice(&m.finalize().into_bytes());
     }
-    out.truncate(len);
-    out
 }
 
 /// HMAC-SHA1 (RFC 2104) of `data` under `key`.

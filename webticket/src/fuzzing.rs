@@ -34,7 +34,7 @@ pub fn xml_document(data: &[u8]) {
         for el in std::iter::once(root).chain(root.descendants()) {
             n += 1;
             assert!(el.raw().starts_with('<') && el.raw().ends_with('>'));
-            let _ = el.raw_standalone();
+            assert_eq!(el.raw_standalone(), el.raw_standalone_walk());
             let _ = el.text_trimmed();
             for a in el.attributes() {
                 assert!(!a.local_name.is_empty());

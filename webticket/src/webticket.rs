@@ -589,9 +589,30 @@ impl WebTicket {
     fn from_document(doc: &Document<'_>, entropy: Option<&ClientEntropy>) -> Result<Self, Error> {
         let rstr = find_rstr(doc)?;
         let wst = rstr.namespace();
-        let token = rstr
-            .child(wst, "RequestedSecurityToken")
-            .and_then(|t| t.children().next())
+        // One pass over the RSTR's children; the first of each name counts.
+        let (mut requested, mut lifetime_el, mut key_size, mut proof_token) =
+            (None, None, None, None);
+        let (mut entropy_el, mut token_type, mut applies_to_el) = (None, None, None);
+        for c in rstr.children() {
+            let slot = if c.same_namespace(&rstr) {
+                match c.local_name() {
+                    "RequestedSecurityToken" => &mut requested,
+                    "Lifetime" => &mut lifetime_el,
+                    "KeySize" => &mut key_size,
+                    "RequestedProofToken" => &mut proof_token,
+                    "Entropy" => &mut entropy_el,
+                    "TokenType" => &mut token_type,
+                    _ => continue,
+                }
+            } else if c.is([ns::WSP, ns::WSP_15], "AppliesTo") {
+                &mut applies_to_el
+            } else {
+                continue;
+            };
+            slot.get_or_insert(c);
+        }
+        let token = requested
+            .and_then(|t: Element<'_, '_>| t.children().next())
             .ok_or_else(|| missing("wst:RequestedSecurityToken content"))?;
         let assertion_id = if token.is(ns::SAML1, "Assertion") {
             token.attr("", "AssertionID")
@@ -603,7 +624,7 @@ impl WebTicket {
         .filter(|id| !id.is_empty())
         .ok_or_else(|| missing("saml:Assertion AssertionID"))?;
 
-        let lifetime = match rstr.child(wst, "Lifetime") {
+        let lifetime = match lifetime_el {
             Some(l) => parse_lifetime(l)?,
             None => {
                 let cond = token
@@ -619,17 +640,16 @@ impl WebTicket {
             }
         };
 
-        let key_len = rstr
-            .child(wst, "KeySize")
-            .and_then(|k| k.text_trimmed().parse::<usize>().ok())
+        let key_len = key_size
+            .and_then(|k: Element<'_, '_>| k.text_trimmed().parse::<usize>().ok())
             .filter(|bits| (128..=512).contains(bits) && bits % 8 == 0)
             .map_or(ENTROPY_LEN, |bits| bits / 8);
-        let proof_token = rstr.child(wst, "RequestedProofToken");
-        let server_entropy = rstr
-            .path(&[(wst, "Entropy"), (wst, "BinarySecret")])
+        let server_entropy = entropy_el
+            .and_then(|e: Element<'_, '_>| e.child(wst, "BinarySecret"))
             .map(|s| b64_decode(s.text()).ok_or_else(|| invalid("wst:Entropy")))
             .transpose()?;
-        let proof_key = if let Some(secret) = proof_token.and_then(|p| p.child(wst, "BinarySecret"))
+        let proof_key = if let Some(secret) =
+            proof_token.and_then(|p: Element<'_, '_>| p.child(wst, "BinarySecret"))
         {
             let bytes =
                 b64_decode(secret.text()).ok_or_else(|| invalid("wst:RequestedProofToken"))?;
@@ -655,7 +675,7 @@ impl WebTicket {
                         return Err(invalid("wst:Entropy"));
                     }
                     let key = crate::crypto::p_sha1(client.dangerous_as_bytes(), &server, key_len);
-                    Some(ProofKey::from_issued(key.to_vec()))
+                    Some(ProofKey::from_derived(key))
                 }
                 (Some(_), None) => {
                     return Err(MisuseError::ProofKeyMismatch {
@@ -667,18 +687,15 @@ impl WebTicket {
             }
         };
 
-        let applies_to = rstr
-            .child([ns::WSP, ns::WSP_15], "AppliesTo")
-            .and_then(|a| a.find([ns::WSA, ns::WSA_2004], "Address"))
+        let applies_to = applies_to_el
+            .and_then(|a: Element<'_, '_>| a.find([ns::WSA, ns::WSA_2004], "Address"))
             .map(|a| a.text_trimmed().to_owned());
         Ok(Self {
             assertion: token.raw_standalone().into_owned(),
             assertion_id: assertion_id.to_owned(),
             lifetime,
             proof_key,
-            token_type: rstr
-                .child(wst, "TokenType")
-                .map(|t| t.text_trimmed().to_owned()),
+            token_type: token_type.map(|t: Element<'_, '_>| t.text_trimmed().to_owned()),
             applies_to,
         })
     }

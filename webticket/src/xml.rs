@@ -39,11 +39,8 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
-
-use quick_xml::XmlVersion;
-use quick_xml::escape::EscapeError;
-use quick_xml::events::Event;
 
 use crate::error::{Error, LimitError, MalformedError, MisuseError};
 
@@ -161,6 +158,10 @@ struct Node<'a> {
     decls: (u32, u32),
     text: Option<Cow<'a, str>>,
     span: (u32, u32),
+    // The lowest id of an element whose namespace declaration this element or a descendant
+    // uses (`NONE` if none): the subtree needs no ancestor's declaration when it is at
+    // least this element's id (ids are in document order).
+    scope: u32,
 }
 
 #[derive(Debug)]
@@ -275,6 +276,11 @@ impl<'d, 'a> Element<'d, 'a> {
     /// The namespace URI (`""` for no namespace).
     pub fn namespace(&self) -> &'d str {
         self.doc.ns(self.node().ns)
+    }
+
+    /// Whether both elements (of the same document) are in the same namespace.
+    pub(crate) fn same_namespace(&self, other: &Self) -> bool {
+        self.node().ns == other.node().ns
     }
 
     /// Whether this element has local name `local` in a namespace matching `ns`.
@@ -414,6 +420,16 @@ impl<'d, 'a> Element<'d, 'a> {
     /// Inserting declarations of prefixes that are used does not change the exclusive XML
     /// canonicalization of the element, so a signature over it stays valid.
     pub fn raw_standalone(&self) -> Cow<'a, str> {
+        if self.node().scope >= self.id {
+            // Every declaration the subtree uses is on an element inside it.
+            return Cow::Borrowed(self.raw());
+        }
+        self.raw_standalone_walk()
+    }
+
+    /// [`raw_standalone`](Self::raw_standalone) found by walking the subtree, without the
+    /// shortcut the parse recorded (the fuzz targets check that both agree).
+    pub(crate) fn raw_standalone_walk(&self) -> Cow<'a, str> {
         let mut missing: Vec<(&'d str, &'d str)> = Vec::new();
         let root_id = self.id;
         let mut note = |el: &Element<'d, 'a>, prefix: &'d str| {
@@ -536,30 +552,25 @@ fn is_ws_only(s: &str) -> bool {
     })
 }
 
-/// Re-borrows `part` from `src` when it points into it (it does for a slice reader).
-fn reborrow<'a>(src: &'a str, part: &str) -> Option<&'a str> {
-    let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
-    src.get(start..start.checked_add(part.len())?)
-}
-
-fn keep<'a>(src: &'a str, part: Cow<'_, str>) -> Cow<'a, str> {
-    match part {
-        Cow::Borrowed(b) => match reborrow(src, b) {
-            Some(s) => Cow::Borrowed(s),
-            None => Cow::Owned(b.to_owned()),
-        },
-        Cow::Owned(o) => Cow::Owned(o),
-    }
-}
-
 struct Parser<'a, 'l> {
     src: &'a str,
     limits: &'l XmlLimits,
     doc: Document<'a>,
-    // (node id, number of bindings before this element)
-    stack: Vec<(u32, usize)>,
-    bindings: Vec<(&'a str, u32)>,
+    // The open element (`NONE` outside the document element) and the number of open
+    // elements. The parent links of the nodes are the element stack.
+    cur: u32,
+    depth: usize,
+    // In-scope namespace declarations, innermost last: (prefix, namespace id, id of the
+    // declaring element). Each element pops as many as it declared (its `decls` range)
+    // when it closes.
+    bindings: Vec<(&'a str, u32, u32)>,
+    // `doc.namespaces` by URI, built once the table outgrows a linear search: interning
+    // thousands of distinct URIs would otherwise take quadratic time.
+    ns_index: Option<HashMap<Box<str>, u32>>,
 }
+
+/// Namespace tables up to this size are searched linearly.
+const LINEAR_INTERN: usize = 16;
 
 impl<'a, 'l> Parser<'a, 'l> {
     fn new(src: &'a str, limits: &'l XmlLimits) -> Self {
@@ -580,164 +591,102 @@ impl<'a, 'l> Parser<'a, 'l> {
                     n
                 },
             },
-            stack: Vec::with_capacity(16),
+            cur: NONE,
+            depth: 0,
             bindings: Vec::with_capacity(16),
+            ns_index: None,
         }
     }
 
-    fn xml_err(&self, offset: u64, reason: impl Into<String>) -> Error {
+    fn xml_err(&self, offset: usize, reason: impl Into<String>) -> Error {
         MalformedError::Xml {
-            offset: offset as usize,
+            offset,
             reason: reason.into(),
         }
         .into()
     }
 
-    fn map_err(&self, e: quick_xml::Error, offset: u64) -> Error {
-        match e {
-            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
-                MalformedError::UndeclaredEntity { name }.into()
-            }
-            other => self.xml_err(offset, other.to_string()),
-        }
-    }
-
     fn intern(&mut self, uri: Cow<'a, str>) -> u32 {
-        if let Some(i) = self.doc.namespaces.iter().position(|n| *n == uri) {
-            return i as u32;
+        let names = &self.doc.namespaces;
+        let found = if names.len() <= LINEAR_INTERN {
+            names.iter().position(|n| *n == uri).map(|i| i as u32)
+        } else {
+            let index = self.ns_index.get_or_insert_with(|| {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (Box::from(&**n), i as u32))
+                    .collect()
+            });
+            index.get(&*uri).copied()
+        };
+        if let Some(id) = found {
+            return id;
+        }
+        let id = names.len() as u32;
+        if let Some(index) = &mut self.ns_index {
+            index.insert(Box::from(&*uri), id);
         }
         self.doc.namespaces.push(uri);
-        (self.doc.namespaces.len() - 1) as u32
+        id
     }
 
-    fn resolve(&self, prefix: &str) -> Option<u32> {
-        if prefix == "xml" {
-            return Some(1);
+    /// The namespace id of `prefix` and the element that declared it (`NONE` when the
+    /// binding is built in).
+    fn resolve(&self, prefix: &str) -> Option<(u32, u32)> {
+        // why: prefixes are a few bytes long; a length check and an inline compare beat a
+        // call to memcmp for every binding.
+        let same =
+            |p: &str| p.len() == prefix.len() && p.bytes().zip(prefix.bytes()).all(|(a, b)| a == b);
+        if let Some(&(_, ns, by)) = self.bindings.iter().rev().find(|(p, ..)| same(p)) {
+            return Some((ns, by));
         }
-        match self.bindings.iter().rev().find(|(p, _)| *p == prefix) {
-            Some((_, ns)) => Some(*ns),
-            None if prefix.is_empty() => Some(0),
-            None => None,
+        match prefix {
+            "" => Some((0, NONE)),
+            "xml" => Some((1, NONE)),
+            _ => None,
         }
     }
 
     fn run(mut self) -> Result<Document<'a>, Error> {
-        let mut reader = quick_xml::Reader::from_str(self.src);
-        {
-            let cfg = reader.config_mut();
-            cfg.check_end_names = false;
-            cfg.expand_empty_elements = false;
-            cfg.trim_text(false);
-        }
+        let src = self.src;
+        let b = src.as_bytes();
+        let mut pos = 0;
         let mut seen_root = false;
         loop {
-            let before = reader.buffer_position();
-            let event = reader
-                .read_event()
-                .map_err(|e| self.map_err(e, reader.error_position()))?;
-            let after = reader.buffer_position();
-            match event {
-                Event::Start(e) | Event::Empty(e) if self.stack.is_empty() && seen_root => {
-                    drop(e);
-                    return Err(self.xml_err(before, "more than one document element"));
-                }
-                Event::Start(e) => {
-                    seen_root = true;
-                    self.open(&e, before, after)?;
-                }
-                Event::Empty(e) => {
-                    seen_root = true;
-                    let id = self.open(&e, before, after)?;
-                    self.close(id, after);
-                }
-                Event::End(e) => {
-                    let (id, _) = *self
-                        .stack
-                        .last()
-                        .ok_or_else(|| self.xml_err(before, "unexpected end tag"))?;
-                    // End names are checked here rather than by the reader (which would
-                    // copy every start name into a buffer).
-                    // The start tag's qualified name is the source text right after its
-                    // `<`, so one comparison with that text does.
-                    let n = &self.doc.nodes[id as usize];
-                    let end_name = e.name();
-                    let end: &str = end_name.as_ref();
-                    let qname_len =
-                        n.prefix.len() + usize::from(!n.prefix.is_empty()) + n.local.len();
-                    let start = n.span.0 as usize + 1;
-                    let matches = end.len() == qname_len
-                        && self.src.as_bytes().get(start..start + qname_len)
-                            == Some(end.as_bytes());
-                    if !matches {
-                        return Err(self.xml_err(
-                            before,
-                            format!("end tag `{end}` does not match the start tag"),
-                        ));
-                    }
-                    self.close(id, after);
-                }
-                Event::Text(t) => {
-                    // Classified before line-end normalization (which maps CR to LF and
-                    // so changes neither answer): layout whitespace is dropped at once, and
-                    // text without a CR is borrowed as it is.
-                    let class = classify_text(&t);
-                    if class.ws_only && self.drops_layout() {
-                        continue;
-                    }
-                    let content = if class.has_cr {
-                        t.xml10_content()
-                    } else {
-                        Cow::Borrowed(&*t)
-                    };
-                    self.add_text(keep(self.src, content), class, before)?;
-                }
-                Event::CData(c) => {
-                    if self.stack.is_empty() {
-                        return Err(
-                            self.xml_err(before, "character data outside the document element")
-                        );
-                    }
-                    let class = classify_text(&c);
-                    let content = if class.has_cr {
-                        c.xml10_content()
-                    } else {
-                        Cow::Borrowed(&*c)
-                    };
-                    self.add_text(keep(self.src, content), class, before)?;
-                }
-                Event::GeneralRef(r) => {
-                    let ch = if r.is_char_ref() {
-                        r.resolve_char_ref()
-                            .map_err(|e| self.map_err(e, before))?
-                            .filter(|c| is_xml_char(*c))
-                            .ok_or_else(|| self.xml_err(before, "invalid character reference"))?
-                    } else {
-                        match &*r {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            name => {
-                                return Err(MalformedError::UndeclaredEntity {
-                                    name: name.to_owned(),
-                                }
-                                .into());
-                            }
-                        }
-                    };
-                    let mut buf = [0u8; 4];
-                    let s: &str = ch.encode_utf8(&mut buf);
-                    let class = classify_text(s);
-                    self.add_text(Cow::Owned(s.to_owned()), class, before)?;
-                }
-                Event::DocType(_) => return Err(LimitError::DtdForbidden.into()),
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Eof => break,
+            // After markup the next `<` is often the very next byte.
+            let lt = if b.get(pos) == Some(&b'<') {
+                pos
+            } else {
+                memchr::memchr(b'<', &b[pos..]).map_or(b.len(), |i| pos + i)
+            };
+            if lt > pos {
+                self.text(pos, lt)?;
             }
+            if lt == b.len() {
+                break;
+            }
+            pos = match b.get(lt + 1) {
+                Some(b'/') => self.end_tag(lt)?,
+                Some(b'?') => {
+                    // XML declaration or processing instruction: skipped.
+                    let end = find_close(b, lt + 2, b"?")
+                        .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?;
+                    self.check_skipped(lt, end)?;
+                    end
+                }
+                Some(b'!') => self.markup_decl(lt)?,
+                _ => {
+                    if seen_root && self.cur == NONE {
+                        return Err(self.xml_err(lt, "more than one document element"));
+                    }
+                    seen_root = true;
+                    self.start_tag(lt)?
+                }
+            };
         }
-        if !self.stack.is_empty() {
-            return Err(self.xml_err(self.src.len() as u64, "unexpected end of document"));
+        if self.cur != NONE {
+            return Err(self.xml_err(b.len(), "unexpected end of document"));
         }
         if !seen_root {
             return Err(self.xml_err(0, "no document element"));
@@ -745,19 +694,138 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(self.doc)
     }
 
+    /// `<!` at `lt`: a comment (skipped), CDATA (character data) or a DOCTYPE (refused).
+    fn markup_decl(&mut self, lt: usize) -> Result<usize, Error> {
+        let b = self.src.as_bytes();
+        let rest = &b[lt..];
+        if rest.starts_with(b"<!--") {
+            let end = find_close(b, lt + 4, b"--")
+                .ok_or_else(|| self.xml_err(lt, "unterminated comment"))?;
+            self.check_skipped(lt, end)?;
+            return Ok(end);
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            let start = lt + 9;
+            let after = find_close(b, start, b"]]")
+                .ok_or_else(|| self.xml_err(lt, "unterminated CDATA section"))?;
+            let end = after - 3 - start;
+            if self.cur == NONE {
+                return Err(self.xml_err(lt, "character data outside the document element"));
+            }
+            let raw = &self.src[start..start + end];
+            let class = classify_text(raw);
+            let seg = if class.has_cr {
+                Cow::Owned(normalize_eol(raw))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            self.add_text(seg, class, lt)?;
+            return Ok(start + end + 3);
+        }
+        if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"DOCTYPE") {
+            return Err(LimitError::DtdForbidden.into());
+        }
+        Err(self.xml_err(lt, "unknown markup declaration"))
+    }
+
+    /// Checks that a skipped comment or processing instruction, `src[start..end]`, holds
+    /// only XML characters.
+    fn check_skipped(&self, start: usize, end: usize) -> Result<(), Error> {
+        let raw = &self.src[start..end];
+        if classify_text(raw).suspicious && !raw.chars().all(is_xml_char) {
+            return Err(self.xml_err(start, "invalid character in markup"));
+        }
+        Ok(())
+    }
+
+    /// Character data between markup, `src[start..end]`.
+    fn text(&mut self, start: usize, end: usize) -> Result<(), Error> {
+        let raw = &self.src[start..end];
+        // Layout whitespace (short, and dropped) is recognized without the full scan.
+        if self.drops_layout()
+            && raw
+                .bytes()
+                .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Ok(());
+        }
+        let class = classify_text(raw);
+        if !class.has_amp {
+            let seg = if class.has_cr {
+                Cow::Owned(normalize_eol(raw))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            return self.add_text(seg, class, start);
+        }
+        let seg = self.expand_refs(raw, start)?;
+        let class = TextClass {
+            ws_only: is_ws_only(&seg),
+            // The literal parts were checked by `class`; references were checked as
+            // they were resolved.
+            ..class
+        };
+        if class.ws_only && self.drops_layout() {
+            return Ok(());
+        }
+        self.add_text(Cow::Owned(seg), class, start)
+    }
+
+    /// Resolves the entity and character references of character data `raw` (at `offset`)
+    /// and normalizes line ends outside them.
+    fn expand_refs(&self, raw: &str, offset: usize) -> Result<String, Error> {
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
+            push_normalized(&mut out, &rest[..amp]);
+            let after = &rest[amp + 1..];
+            let semi = memchr::memchr(b';', after.as_bytes())
+                .ok_or_else(|| self.xml_err(offset, "unterminated entity reference"))?;
+            out.push(self.resolve_ref(&after[..semi], offset)?);
+            rest = &after[semi + 1..];
+        }
+        push_normalized(&mut out, rest);
+        Ok(out)
+    }
+
+    /// The character `&name;` stands for.
+    fn resolve_ref(&self, name: &str, offset: usize) -> Result<char, Error> {
+        Ok(match name {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "apos" => '\'',
+            "quot" => '"',
+            "" => return Err(self.xml_err(offset, "empty entity reference")),
+            _ => match name.strip_prefix('#') {
+                Some(num) => char_ref(num)
+                    .ok_or_else(|| self.xml_err(offset, "invalid character reference"))?,
+                None => {
+                    return Err(MalformedError::UndeclaredEntity {
+                        name: name.to_owned(),
+                    }
+                    .into());
+                }
+            },
+        })
+    }
+
     /// Whether whitespace-only text at this point is layout that [`add_text`] would drop:
     /// outside the document element, or after a child element.
     ///
     /// [`add_text`]: Self::add_text
     fn drops_layout(&self) -> bool {
-        self.stack
-            .last()
-            .is_none_or(|&(id, _)| self.doc.nodes[id as usize].first_child != NONE)
+        self.cur == NONE || self.doc.nodes[self.cur as usize].first_child != NONE
     }
 
     /// Adds character data `seg`, classified by [`classify_text`] (on `seg` or on its text
     /// before line-end normalization).
-    fn add_text(&mut self, seg: Cow<'a, str>, class: TextClass, offset: u64) -> Result<(), Error> {
+    fn add_text(
+        &mut self,
+        seg: Cow<'a, str>,
+        class: TextClass,
+        offset: usize,
+    ) -> Result<(), Error> {
         let TextClass {
             ws_only,
             suspicious,
@@ -766,13 +834,13 @@ impl<'a, 'l> Parser<'a, 'l> {
         if suspicious && !seg.chars().all(is_xml_char) {
             return Err(self.xml_err(offset, "invalid character in character data"));
         }
-        let Some(&(id, _)) = self.stack.last() else {
+        if self.cur == NONE {
             if ws_only {
                 return Ok(());
             }
             return Err(self.xml_err(offset, "character data outside the document element"));
-        };
-        let node = &mut self.doc.nodes[id as usize];
+        }
+        let node = &mut self.doc.nodes[self.cur as usize];
         if ws_only && node.first_child != NONE {
             return Ok(());
         }
@@ -783,13 +851,40 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
-    fn open(
-        &mut self,
-        e: &quick_xml::events::BytesStart<'_>,
-        before: u64,
-        _after: u64,
-    ) -> Result<u32, Error> {
-        if self.stack.len() >= self.limits.max_depth {
+    /// `</name>` at `lt`; returns the position after it.
+    fn end_tag(&mut self, lt: usize) -> Result<usize, Error> {
+        let b = self.src.as_bytes();
+        let name_start = lt + 2;
+        let name_end = scan_name(b, name_start).end;
+        let gt = skip_ws(b, name_end);
+        if b.get(gt) != Some(&b'>') {
+            return Err(self.xml_err(lt, "bad end tag"));
+        }
+        if self.cur == NONE {
+            return Err(self.xml_err(lt, "unexpected end tag"));
+        }
+        // The start tag's qualified name is the source text right after its `<`.
+        let n = &self.doc.nodes[self.cur as usize];
+        let qname_len = n.prefix.len() + usize::from(!n.prefix.is_empty()) + n.local.len();
+        let start = n.span.0 as usize + 1;
+        if name_end - name_start != qname_len
+            || b[start..start + qname_len] != b[name_start..name_end]
+        {
+            return Err(self.xml_err(
+                lt,
+                format!(
+                    "end tag `{}` does not match the start tag",
+                    &self.src[name_start..name_end]
+                ),
+            ));
+        }
+        self.close(gt + 1);
+        Ok(gt + 1)
+    }
+
+    /// `<name attributes>` or `<name attributes/>` at `lt`; returns the position after it.
+    fn start_tag(&mut self, lt: usize) -> Result<usize, Error> {
+        if self.depth >= self.limits.max_depth {
             return Err(LimitError::TooDeep {
                 limit: self.limits.max_depth,
             }
@@ -801,29 +896,60 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             .into());
         }
-        let start = before as usize;
-        let name_len = e.name().as_ref().len();
-        let qname: &'a str = self
-            .src
-            .get(start + 1..start + 1 + name_len)
-            .ok_or_else(|| self.xml_err(before, "bad start tag"))?;
-        let (prefix, local) = split_qname(qname);
+        let src = self.src;
+        let b = src.as_bytes();
+        let name = scan_name(b, lt + 1);
+        if name.end == lt + 1 {
+            return Err(self.xml_err(lt, "bad start tag"));
+        }
+        let name_end = name.end;
+        let (prefix, local) = name
+            .split(src)
+            .ok_or_else(|| self.xml_err(lt, "bad element name"))?;
 
         // Attributes: namespace declarations are applied first, then every attribute of
         // this element is resolved against the (now complete) bindings.
-        let bindings_before = self.bindings.len();
         let decl_start = self.doc.decls.len() as u32;
         let attr_start = self.doc.attrs.len();
         let mut count = 0usize;
-        let raw_attrs = reborrow(self.src, e.attributes_raw())
-            .ok_or_else(|| self.xml_err(before, "bad start tag"))?;
-        let mut pos = 0;
-        loop {
-            let (key_str, raw) = match next_attr(raw_attrs, &mut pos) {
-                Ok(Some(kv)) => kv,
-                Ok(None) => break,
-                Err(reason) => return Err(self.xml_err(before, reason)),
+        let mut i = name_end;
+        let empty = loop {
+            let key_start = skip_ws(b, i);
+            match b.get(key_start) {
+                None => return Err(self.xml_err(lt, "unterminated start tag")),
+                Some(b'>') => {
+                    i = key_start + 1;
+                    break false;
+                }
+                Some(b'/') => {
+                    if b.get(key_start + 1) != Some(&b'>') {
+                        return Err(self.xml_err(lt, "bad start tag"));
+                    }
+                    i = key_start + 2;
+                    break true;
+                }
+                Some(_) if key_start == i => {
+                    return Err(self.xml_err(lt, "attributes must be separated by whitespace"));
+                }
+                Some(_) => {}
+            }
+            let key_name = scan_name(b, key_start);
+            let key_end = key_name.end;
+            if key_end == key_start {
+                return Err(self.xml_err(lt, "invalid attribute name"));
+            }
+            let eq = skip_ws(b, key_end);
+            if b.get(eq) != Some(&b'=') {
+                return Err(self.xml_err(lt, "expected `=` after an attribute name"));
+            }
+            let q = skip_ws(b, eq + 1);
+            let Some(&quote @ (b'"' | b'\'')) = b.get(q) else {
+                return Err(self.xml_err(lt, "attribute value must be quoted"));
             };
+            let value_start = q + 1;
+            let len = memchr::memchr(quote, &b[value_start..])
+                .ok_or_else(|| self.xml_err(lt, "unterminated attribute value"))?;
+            i = value_start + len + 1;
             count += 1;
             if count > self.limits.max_attributes {
                 return Err(LimitError::TooManyAttributes {
@@ -831,76 +957,59 @@ impl<'a, 'l> Parser<'a, 'l> {
                 }
                 .into());
             }
-            let value: Cow<'a, str> = if is_plain(raw) {
-                // Nothing to resolve or normalize: borrow the source.
-                Cow::Borrowed(raw)
-            } else {
-                if raw.contains('<') {
-                    return Err(self.xml_err(before, "`<` in attribute value"));
-                }
-                let attr = quick_xml::events::attributes::Attribute {
-                    key: quick_xml::name::QName(key_str),
-                    value: Cow::Borrowed(raw),
-                };
-                let v = attr
-                    .normalized_value(XmlVersion::Implicit1_0)
-                    .map_err(|err| self.map_err(err, before))?;
-                if !v.chars().all(is_xml_char) {
-                    return Err(self.xml_err(before, "invalid character in attribute value"));
-                }
-                v
+            let raw: &'a str = &src[value_start..value_start + len];
+            let value = self.attr_value(raw, lt)?;
+            let (p, l) = key_name
+                .split(src)
+                .ok_or_else(|| self.xml_err(lt, "bad attribute name"))?;
+            let declared = match (p, l) {
+                ("xmlns", prefix) => Some(prefix),
+                ("", "xmlns") => Some(""),
+                _ => None,
             };
-            if key_str == "xmlns" || key_str.starts_with("xmlns:") {
-                let p: &'a str = key_str.get(6..).unwrap_or("");
-                if !p.is_empty() && value.is_empty() {
-                    return Err(self.xml_err(before, "empty namespace name for a prefix"));
-                }
-                if p == "xmlns" || (p == "xml" && value != XML_NS) {
-                    return Err(self.xml_err(before, "reserved namespace prefix"));
-                }
-                let ns = self.intern(value);
-                self.bindings.push((p, ns));
-                self.doc.decls.push((p, ns));
-            } else {
-                let (p, l) = split_qname(key_str);
-                self.doc.attrs.push(AttrData {
-                    prefix: p,
-                    local: l,
-                    ns: 0,
-                    value,
-                });
+            if let Some(prefix) = declared {
+                self.declare(prefix, value, lt)?;
+                continue;
             }
-        }
+            self.doc.attrs.push(AttrData {
+                prefix: p,
+                local: l,
+                ns: 0,
+                value,
+            });
+        };
         let decl_end = self.doc.decls.len() as u32;
 
-        let ns = self
-            .resolve(prefix)
-            .ok_or_else(|| MalformedError::UnboundPrefix {
-                prefix: prefix.to_owned(),
-            })?;
-        for i in attr_start..self.doc.attrs.len() {
-            let a = &self.doc.attrs[i];
+        let (ns, mut scope) =
+            self.resolve(prefix)
+                .ok_or_else(|| MalformedError::UnboundPrefix {
+                    prefix: prefix.to_owned(),
+                })?;
+        for k in attr_start..self.doc.attrs.len() {
+            let a = &self.doc.attrs[k];
             let ans = if a.prefix.is_empty() {
                 0
             } else {
-                self.resolve(a.prefix)
-                    .ok_or_else(|| MalformedError::UnboundPrefix {
-                        prefix: a.prefix.to_owned(),
-                    })?
+                let (ans, by) =
+                    self.resolve(a.prefix)
+                        .ok_or_else(|| MalformedError::UnboundPrefix {
+                            prefix: a.prefix.to_owned(),
+                        })?;
+                scope = scope.min(by);
+                ans
             };
-            let dup = self.doc.attrs[attr_start..i]
+            let dup = self.doc.attrs[attr_start..k]
                 .iter()
-                .any(|b| b.ns == ans && b.local == a.local);
+                .any(|o| o.ns == ans && o.local == a.local);
             if dup {
-                return Err(self.xml_err(before, "duplicate attribute"));
+                return Err(self.xml_err(lt, "duplicate attribute"));
             }
-            self.doc.attrs[i].ns = ans;
+            self.doc.attrs[k].ns = ans;
         }
-        let attr_start = attr_start as u32;
         let attr_end = self.doc.attrs.len() as u32;
 
         let id = self.doc.nodes.len() as u32;
-        let parent = self.stack.last().map_or(NONE, |&(p, _)| p);
+        let parent = self.cur;
         self.doc.nodes.push(Node {
             prefix,
             local,
@@ -909,10 +1018,11 @@ impl<'a, 'l> Parser<'a, 'l> {
             first_child: NONE,
             last_child: NONE,
             next_sibling: NONE,
-            attrs: (attr_start, attr_end),
+            attrs: (attr_start as u32, attr_end),
             decls: (decl_start, decl_end),
             text: None,
-            span: (start as u32, start as u32),
+            span: (lt as u32, lt as u32),
+            scope,
         });
         if parent != NONE {
             let p = &mut self.doc.nodes[parent as usize];
@@ -921,73 +1031,209 @@ impl<'a, 'l> Parser<'a, 'l> {
                 p.text = None;
             }
             let last = p.last_child;
+            p.last_child = id;
             if last == NONE {
                 p.first_child = id;
             } else {
                 self.doc.nodes[last as usize].next_sibling = id;
             }
-            self.doc.nodes[parent as usize].last_child = id;
         }
-        self.stack.push((id, bindings_before));
-        Ok(id)
+        self.cur = id;
+        self.depth += 1;
+        if empty {
+            self.close(i);
+        }
+        Ok(i)
     }
 
-    fn close(&mut self, id: u32, after: u64) {
-        if let Some((top, bindings_before)) = self.stack.pop() {
-            debug_assert_eq!(top, id);
-            self.bindings.truncate(bindings_before);
+    /// An attribute value, from its raw text between the quotes.
+    fn attr_value(&self, raw: &'a str, lt: usize) -> Result<Cow<'a, str>, Error> {
+        if is_plain(raw) {
+            // Nothing to resolve or normalize: borrow the source.
+            return Ok(Cow::Borrowed(raw));
         }
-        self.doc.nodes[id as usize].span.1 = after as u32;
+        if raw.contains('<') {
+            return Err(self.xml_err(lt, "`<` in attribute value"));
+        }
+        // Attribute-value normalization (XML 1.0 §3.3.3): every literal whitespace
+        // character (a CR LF pair counts once) becomes a space; references are resolved.
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        loop {
+            let amp = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
+            let lit = &rest[..amp];
+            let mut chars = lit.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\r' => {
+                        chars.next_if_eq(&'\n');
+                        out.push(' ');
+                    }
+                    '\t' | '\n' => out.push(' '),
+                    c if is_xml_char(c) => out.push(c),
+                    _ => return Err(self.xml_err(lt, "invalid character in attribute value")),
+                }
+            }
+            if amp == rest.len() {
+                return Ok(Cow::Owned(out));
+            }
+            let after = &rest[amp + 1..];
+            let semi = memchr::memchr(b';', after.as_bytes())
+                .ok_or_else(|| self.xml_err(lt, "unterminated entity reference"))?;
+            out.push(self.resolve_ref(&after[..semi], lt)?);
+            rest = &after[semi + 1..];
+        }
+    }
+
+    /// Applies `xmlns:prefix="uri"` (`prefix` empty for `xmlns`).
+    fn declare(&mut self, prefix: &'a str, uri: Cow<'a, str>, lt: usize) -> Result<(), Error> {
+        if !prefix.is_empty() && uri.is_empty() {
+            return Err(self.xml_err(lt, "empty namespace name for a prefix"));
+        }
+        if prefix == "xmlns" || (prefix == "xml" && uri != XML_NS) {
+            return Err(self.xml_err(lt, "reserved namespace prefix"));
+        }
+        let ns = self.intern(uri);
+        let by = self.doc.nodes.len() as u32;
+        self.bindings.push((prefix, ns, by));
+        self.doc.decls.push((prefix, ns));
+        Ok(())
+    }
+
+    /// Closes the open element; its end tag ends before `end`.
+    fn close(&mut self, end: usize) {
+        let n = &mut self.doc.nodes[self.cur as usize];
+        n.span.1 = end as u32;
+        let declared = (n.decls.1 - n.decls.0) as usize;
+        let scope = n.scope;
+        self.cur = n.parent;
+        if let Some(p) = self.doc.nodes.get_mut(self.cur as usize) {
+            p.scope = p.scope.min(scope);
+        }
+        self.depth -= 1;
+        self.bindings
+            .truncate(self.bindings.len().saturating_sub(declared));
     }
 }
 
-/// Reads the next `name="value"` (or `'value'`) of a start tag's attribute text, advancing
-/// `pos`. Attributes must be separated from the name and from each other by whitespace.
-/// Returns the name and the raw (unnormalized) value.
-fn next_attr<'a>(s: &'a str, pos: &mut usize) -> Result<Option<(&'a str, &'a str)>, &'static str> {
-    let b = s.as_bytes();
-    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
-    let mut i = *pos;
-    while i < b.len() && ws(b[i]) {
-        i += 1;
+/// The position after the first `>` at or after `from` that `before` immediately precedes
+/// (with `before` itself at or after `from`): the end of a comment (`--`), CDATA section
+/// (`]]`) or processing instruction (`?`).
+fn find_close(b: &[u8], from: usize, before: &[u8]) -> Option<usize> {
+    let mut i = from;
+    loop {
+        let gt = i + memchr::memchr(b'>', b.get(i..)?)?;
+        if b.get(from..gt)?.ends_with(before) {
+            return Some(gt + 1);
+        }
+        i = gt + 1;
     }
-    if i == b.len() {
-        *pos = i;
-        return Ok(None);
-    }
-    if i == *pos {
-        return Err("attributes must be separated by whitespace");
-    }
-    let key_start = i;
-    while i < b.len() && !KEY_END[usize::from(b[i])] {
-        i += 1;
-    }
-    if i < b.len() && matches!(b[i], b'"' | b'\'' | b'<' | b'>' | b'&' | b'/') {
-        return Err("invalid attribute name");
-    }
-    let key = &s[key_start..i];
-    while i < b.len() && ws(b[i]) {
-        i += 1;
-    }
-    if key.is_empty() || b.get(i) != Some(&b'=') {
-        return Err("expected `=` after an attribute name");
-    }
-    i += 1;
-    while i < b.len() && ws(b[i]) {
-        i += 1;
-    }
-    let Some(&quote @ (b'"' | b'\'')) = b.get(i) else {
-        return Err("attribute value must be quoted");
-    };
-    let value_start = i + 1;
-    let len = memchr::memchr(quote, &b[value_start..]).ok_or("unterminated attribute value")?;
-    *pos = value_start + len + 1;
-    Ok(Some((key, &s[value_start..value_start + len])))
 }
 
-/// Bytes that end an attribute name: whitespace, `=`, and the bytes no name may hold.
-static KEY_END: [bool; 256] = {
+/// A name scanned by [`scan_name`]: `start..end`, and where its colons are.
+#[derive(Clone, Copy)]
+struct Name {
+    start: usize,
+    end: usize,
+    /// The first `:` (`end` if none).
+    colon: usize,
+    /// More than one `:`.
+    colons: bool,
+    /// Holds U+FFFE or U+FFFF.
+    bad: bool,
+}
+
+impl Name {
+    /// Prefix and local part; `None` unless the name is non-empty and, with a colon, both
+    /// parts are non-empty and the local part holds no further colon (Namespaces in XML
+    /// 1.0 §3).
+    #[inline(always)]
+    fn split<'a>(&self, src: &'a str) -> Option<(&'a str, &'a str)> {
+        if self.bad {
+            return None;
+        }
+        if self.colon == self.end {
+            return (self.end > self.start).then(|| ("", &src[self.start..self.end]));
+        }
+        let ok = self.colon > self.start && self.colon + 1 < self.end && !self.colons;
+        ok.then(|| (&src[self.start..self.colon], &src[self.colon + 1..self.end]))
+    }
+}
+
+/// The name starting at `i`: up to the first whitespace, `=`, `/`, `>`, `<`, `&` or quote
+/// (or the end of input).
+fn scan_name(b: &[u8], start: usize) -> Name {
+    // why: every byte that ends a name is below 0x40, and most name bytes (letters, `_`)
+    // have bit 6 set; 8 such bytes at a time are skipped with one test, and only the other
+    // bytes (`:`, digits, `-`, `.`, UTF-8 continuation bytes) are looked at one by one.
+    const BIT6: u64 = 0x4040_4040_4040_4040;
+    let mut i = start;
+    let mut colon = usize::MAX;
+    let mut colons = false;
+    let mut bad = false;
+    loop {
+        while let Some(w) = word_at(b, i) {
+            let low = !w & BIT6;
+            if low != 0 {
+                i += (low.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            Some(&c) if !NAME_END[usize::from(c)] => {
+                // Bytes without bit 6 come here, so the last byte of U+FFFE / U+FFFF does.
+                bad |= ends_noncharacter(b, i);
+                if c == b':' {
+                    colons |= colon != usize::MAX;
+                    colon = colon.min(i);
+                }
+                i += 1;
+            }
+            _ => {
+                return Name {
+                    start,
+                    end: i,
+                    colon: colon.min(i),
+                    colons,
+                    bad,
+                };
+            }
+        }
+    }
+}
+
+/// Whether byte `i` completes U+FFFE or U+FFFF (`EF BF BE`, `EF BF BF`), which are not
+/// XML characters.
+#[inline]
+fn ends_noncharacter(b: &[u8], i: usize) -> bool {
+    matches!(b[i], 0xBE | 0xBF) && i >= 2 && b[i - 2..i] == [0xEF, 0xBF]
+}
+
+/// The 8 bytes at `i` as a little-endian word (byte `i` lowest), if there are 8.
+#[inline]
+fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    let chunk: [u8; 8] = b.get(i..i.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// Bytes that end a name: whitespace, `=`, control characters and the other bytes no name
+/// may hold.
+static NAME_END: [bool; 256] = {
     let mut t = [false; 256];
+    // Control characters: not XML characters, and so never part of a name.
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
     let mut i = 0;
     let stops = b" \t\r\n=\"'<>&/";
     while i < stops.len() {
@@ -997,17 +1243,50 @@ static KEY_END: [bool; 256] = {
     t
 };
 
-fn split_qname(q: &str) -> (&str, &str) {
-    match q.bytes().position(|b| b == b':') {
-        Some(i) => (&q[..i], &q[i + 1..]),
-        None => ("", q),
+/// The character of a character reference `&#…;` (`num` is the text after `#`), if it is
+/// well-formed and an XML `Char`.
+fn char_ref(num: &str) -> Option<char> {
+    let (digits, radix) = match num.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (num, 10),
+    };
+    if digits.is_empty() {
+        return None;
     }
+    let mut v: u32 = 0;
+    for c in digits.bytes() {
+        v = v
+            .checked_mul(radix)?
+            .checked_add(char::from(c).to_digit(radix)?)?;
+    }
+    char::from_u32(v).filter(|c| is_xml_char(*c))
+}
+
+/// `s` with every CR LF pair and every other CR replaced by LF (XML 1.0 §2.11).
+fn normalize_eol(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_normalized(&mut out, s);
+    out
+}
+
+fn push_normalized(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(cr) = memchr::memchr(b'\r', rest.as_bytes()) {
+        out.push_str(&rest[..cr]);
+        out.push('\n');
+        rest = &rest[cr + 1..];
+        if let Some(r) = rest.strip_prefix('\n') {
+            rest = r;
+        }
+    }
+    out.push_str(rest);
 }
 
 /// Whether `s` needs no entity resolution, no whitespace normalization and no
 /// character-range check: only printable ASCII and UTF-8 outside `U+E000..=U+FFFF`.
 fn is_plain(s: &str) -> bool {
-    // A byte-wide accumulator without early exit: this form vectorizes.
+    // A byte-wide accumulator without early exit: this form vectorizes (and measured
+    // cheaper than 8-byte words).
     let mut bad = 0u8;
     for &b in s.as_bytes() {
         bad |= u8::from((b < 0x20) | (b == b'&') | (b == b'<') | (b == 0xEF));
@@ -1025,25 +1304,29 @@ struct TextClass {
     suspicious: bool,
     /// Holds a CR, so line ends need normalizing.
     has_cr: bool,
+    /// Holds a `&`: an entity or character reference.
+    has_amp: bool,
 }
 
 /// One pass over character data. CR and LF are both whitespace and both allowed, so the
 /// answers are the same before and after line-end normalization.
 fn classify_text(s: &str) -> TextClass {
-    // Byte-wide accumulators, no early exit: this form vectorizes (a tuple of three bools
-    // or one bit-packed accumulator measured several times slower).
-    let (mut not_ws, mut suspicious, mut cr) = (0u8, 0u8, 0u8);
+    // Byte-wide accumulators, no early exit: this form vectorizes (a tuple of bools, one
+    // bit-packed accumulator or 8-byte words measured slower).
+    let (mut not_ws, mut suspicious, mut cr, mut amp) = (0u8, 0u8, 0u8, 0u8);
     for &b in s.as_bytes() {
         let is_cr = b == b'\r';
         let ws = (b == b' ') | (b == b'\t') | is_cr | (b == b'\n');
         not_ws |= u8::from(!ws);
         suspicious |= u8::from(((b < 0x20) & !ws) | (b == 0xEF));
         cr |= u8::from(is_cr);
+        amp |= u8::from(b == b'&');
     }
     TextClass {
         ws_only: not_ws == 0,
         suspicious: suspicious != 0,
         has_cr: cr != 0,
+        has_amp: amp != 0,
     }
 }
 
@@ -1329,6 +1612,28 @@ mod tests {
     }
 
     #[test]
+    fn raw_standalone_shortcut_matches_the_walk() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "xml") {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            let Ok(doc) = Document::parse(&bytes, &XmlLimits::default()) else {
+                continue;
+            };
+            let root = doc.root();
+            for el in std::iter::once(root).chain(root.descendants()) {
+                assert_eq!(el.raw_standalone(), el.raw_standalone_walk());
+                checked += 1;
+            }
+        }
+        assert!(checked > 100);
+    }
+
+    #[test]
     fn rejects_bad_documents() {
         type Check = fn(&Error) -> bool;
         let cases: &[(&str, Check)] = &[
@@ -1402,6 +1707,102 @@ mod tests {
                 "<a xmlns:p='urn:1' xmlns:q='urn:1' p:x='1' q:x='2'/>",
                 |e| matches!(e, Error::Malformed(MalformedError::Xml { .. })),
             ),
+            ("<a&b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a p:='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a :p='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:='urn:1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:p:q='urn:1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<:a/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a:/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a xmlns:a='urn:1'><a:b:c/></a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a\u{1}b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a b\u{0}='1'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a\u{FFFF}/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/><!-- \u{1} -->", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<?pi \u{FFFE}?><a/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/b/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='1'/ >", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a></a >x", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a></a b>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&amp</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&#x110000;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&#99999999999999999999;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a>&#x;</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='&#xFFFE;'/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a><!x></a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a><!--x</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a><![CDATA[x</a>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<?pi <a/>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/><![CDATA[x]]>", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/>&amp;", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a x='1", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
             ("<!DOCTYPE a><a/>", |e| {
                 matches!(e, Error::Limit(LimitError::DtdForbidden))
             }),
@@ -1417,6 +1818,57 @@ mod tests {
             Document::parse(b"<a>\xff</a>", &XmlLimits::default()),
             Err(Error::Malformed(MalformedError::NotUtf8))
         ));
+    }
+
+    #[test]
+    fn markup_and_attribute_normalization() {
+        let doc = parse(
+            "<?xml version='1.0'?><!-- c --><r a='x\r\ny\tz&#xD;&lt;' b=\"'\">\
+             <?pi data?><!-- <x/> --><![CDATA[&amp;]]>&#x41;&#66;\r\n</r><!--after--> ",
+        )
+        .unwrap();
+        let r = doc.root();
+        assert_eq!(r.attr("", "a"), Some("x y z\r<"));
+        assert_eq!(r.attr("", "b"), Some("'"));
+        assert_eq!(r.text(), "&amp;AB\n");
+        assert_eq!(r.children().count(), 0);
+        // The closing `-->`, `]]>` and `?>` never overlap the opening `<!--`, `<![CDATA[`, `<?`.
+        assert_eq!(
+            parse("<a><!-->--><![CDATA[]]></a>").unwrap().root().text(),
+            ""
+        );
+        assert!(parse("<a><!--->").is_err());
+        assert!(parse("<?><a/>").is_err());
+        assert_eq!(parse("<a><![CDATA[]]]]></a>").unwrap().root().text(), "]]");
+        // A processing instruction ends at the first `?>`, quotes or not.
+        assert!(parse("<?xml version='?>'?><r/>").is_err());
+        assert!(parse("<?xml version=\"1.0\"?><r/>").is_ok());
+    }
+
+    #[test]
+    fn scans_agree_with_byte_by_byte() {
+        // Wherever the special byte sits (in a word of 8 or in the tail).
+        for len in 0..40 {
+            for at in 0..len {
+                for c in [
+                    b' ', b'\t', b'\r', b'\n', b'&', b'<', 0x01, b':', b'=', b'/', b'>',
+                ] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = c;
+                    let s = std::str::from_utf8(&v).unwrap();
+                    let class = classify_text(s);
+                    assert_eq!(class.ws_only, s.bytes().all(|b| b" \t\r\n".contains(&b)));
+                    assert_eq!(class.has_cr, c == b'\r');
+                    assert_eq!(class.has_amp, c == b'&');
+                    assert_eq!(class.suspicious, c == 0x01);
+                    assert_eq!(is_plain(s), !matches!(c, b'&' | b'<') && c >= 0x20);
+                    let end = v.iter().position(|&b| NAME_END[usize::from(b)]);
+                    assert_eq!(scan_name(&v, 0).end, end.unwrap_or(len));
+                }
+            }
+        }
+        assert!(classify_text(" \t\r\n \t\r\n \t").ws_only);
+        assert!(classify_text("\u{FFFE}").suspicious);
     }
 
     #[test]

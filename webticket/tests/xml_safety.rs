@@ -95,6 +95,38 @@ fn depth_size_and_count_limits() {
 }
 
 #[test]
+fn many_distinct_namespaces_parse_in_linear_time() {
+    // About 42,000 distinct namespace URIs in just under 1 MB: interning them by linear
+    // search took seconds in a release build.
+    let mut body = String::from("<r>");
+    let mut n = 0;
+    while body.len() < 1_000_000 {
+        body.push_str("<a");
+        for _ in 0..60 {
+            body.push_str(&format!(" xmlns:p{}=\"urn:{n:07}\"", n % 60));
+            n += 1;
+        }
+        body.push_str("/>");
+    }
+    body.push_str("</r>");
+    let start = Instant::now();
+    let doc = Document::parse(body.as_bytes(), &XmlLimits::default()).unwrap();
+    assert_eq!(
+        doc.root()
+            .children()
+            .last()
+            .unwrap()
+            .lookup_namespace("p59"),
+        Some(&*format!("urn:{:07}", n - 1))
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
 fn encodings() {
     let utf16 = b"\xFF\xFE<\x00r\x00/\x00>\x00";
     assert!(matches!(
