@@ -162,7 +162,7 @@ pub(crate) fn low_lanes(x: u64) -> u64 {
 }
 
 /// The first CR or LF in `s`, as `memchr::memchr2(b'\r', b'\n', s)`: sixteen bytes a
-/// step for the first 64 (most header lines are a few dozen bytes, too short for
+/// step for the first 128 (most header lines are a few dozen bytes, too short for
 /// `memchr`'s setup to pay off), then `memchr`.
 #[inline(always)]
 pub(crate) fn find_eol(s: &[u8]) -> Option<usize> {
@@ -172,10 +172,10 @@ pub(crate) fn find_eol(s: &[u8]) -> Option<usize> {
     let exact = |x: u64| zero_lanes(x ^ lanes(b'\r')) | zero_lanes(x ^ lanes(b'\n'));
     let (chunks, tail) = s.as_chunks::<16>();
     for (k, c) in chunks.iter().enumerate() {
-        if k == 4 {
+        if k == 8 {
             // A long line (an auth header, a long URI list): `memchr` pays off now.
-            let rest = s.get(64..)?;
-            return memchr::memchr2(b'\r', b'\n', rest).map(|j| 64 + j);
+            let rest = s.get(128..)?;
+            return memchr::memchr2(b'\r', b'\n', rest).map(|j| 128 + j);
         }
         let [
             a0,
