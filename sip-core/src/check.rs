@@ -214,16 +214,10 @@ fn ipv4(s: &[u8]) -> bool {
 }
 
 /// A host (strict, as `read_host`) at `i`: the index after it.
-#[inline]
+#[inline(always)]
 fn host(s: &[u8], i: usize) -> Option<usize> {
     if s.get(i) == Some(&b'[') {
-        let end = run(s, i + 1, V6);
-        if s.get(end) != Some(&b']') {
-            return None;
-        }
-        let text = std::str::from_utf8(&s[i + 1..end]).ok()?;
-        return (text.contains(':') && text.parse::<std::net::Ipv6Addr>().is_ok())
-            .then_some(end + 1);
+        return ipv6_reference(s, i);
     }
     let end = host_name_end(s, i);
     if end == i || matches!(s[i], b'.' | b'-') {
@@ -238,6 +232,17 @@ fn host(s: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     Some(end)
+}
+
+/// An IPv6 reference `[...]` at `i` (which holds `[`): the index after it.
+#[inline(never)]
+fn ipv6_reference(s: &[u8], i: usize) -> Option<usize> {
+    let end = run(s, i + 1, V6);
+    if s.get(end) != Some(&b']') {
+        return None;
+    }
+    let text = std::str::from_utf8(s.get(i + 1..end)?).ok()?;
+    (text.contains(':') && text.parse::<std::net::Ipv6Addr>().is_ok()).then_some(end + 1)
 }
 
 /// Eight copies of `b`.
