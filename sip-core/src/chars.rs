@@ -161,6 +161,23 @@ pub(crate) fn low_lanes(x: u64) -> u64 {
     x.wrapping_sub(lanes(0x0e)) & !x & lanes(0x80)
 }
 
+/// The first byte of `s` below `!` (space, tab, CR, LF, NUL, other controls), eight bytes
+/// a step.
+#[inline]
+pub(crate) fn find_below_bang(s: &[u8]) -> Option<usize> {
+    let (words, tail) = s.as_chunks::<8>();
+    for (k, w) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*w);
+        let below = x.wrapping_sub(lanes(b'!')) & !x & lanes(0x80);
+        if below != 0 {
+            return Some(k * 8 + (below.trailing_zeros() / 8) as usize);
+        }
+    }
+    tail.iter()
+        .position(|&b| b < b'!')
+        .map(|j| words.len() * 8 + j)
+}
+
 /// The first CR or LF in `s`, as `memchr::memchr2(b'\r', b'\n', s)`: sixteen bytes a
 /// step for the first 128 (most header lines are a few dozen bytes, too short for
 /// `memchr`'s setup to pay off), then `memchr`.
@@ -271,6 +288,25 @@ mod tests {
                             buf[e] = k;
                         }
                     }
+                    buf[at] = b'a';
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_below_bang_matches_a_loop() {
+        let mut buf = [b'a'; 40];
+        for len in [0, 1, 7, 8, 9, 16, 23, 40] {
+            for at in 0..len {
+                for b in [b' ', b'\t', 0, b'!', 0x20 + 0x80, 0x7f, 0xa0] {
+                    buf[at] = b;
+                    let s = &buf[..len];
+                    assert_eq!(
+                        find_below_bang(s),
+                        s.iter().position(|&b| b < b'!'),
+                        "{s:?}"
+                    );
                     buf[at] = b'a';
                 }
             }

@@ -433,6 +433,7 @@ fn qvalue(v: &[u8]) -> bool {
 
 /// The address of a name-addr (`"display" <uri>`, `tokens <uri>`, `<uri>`) or an
 /// addr-spec with a SIP URI, at `i`: the index after it.
+#[inline(always)]
 fn addr(s: &[u8], i: usize) -> Option<usize> {
     let lt = match s.get(i)? {
         b'"' => {

@@ -162,7 +162,13 @@ impl KnownHeader {
         NAMES
             .long
             .iter()
-            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
+            .find(|(n, _)| {
+                // Equal lengths and last letters first: most long names share a length.
+                n.len() == name.len()
+                    && n.last().map(u8::to_ascii_lowercase)
+                        == name.last().map(u8::to_ascii_lowercase)
+                    && name.eq_ignore_ascii_case(n)
+            })
             .map(|&(_, h)| h)
     }
 

@@ -705,9 +705,9 @@ fn plain_request_line(line: &[u8], start: usize) -> Option<StartLine> {
         return None;
     }
     let u = m_len + 1;
-    let u_len = line[u..]
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | 0))?;
+    // The URI ends at the first byte below `!`; one that is not a space (tab, NUL, other
+    // controls) leaves the line to the full parse.
+    let u_len = chars::find_below_bang(&line[u..])?;
     let v = u + u_len;
     if u_len == 0 || line[v] != b' ' || &line[v + 1..] != b"SIP/2.0" {
         return None;
