@@ -142,6 +142,93 @@ pub(crate) fn find_byte(needle: u8, s: &[u8]) -> Option<usize> {
     }
 }
 
+/// Eight copies of `b`.
+pub(crate) const fn lanes(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// High bit of each byte lane of `x` that is zero; exact for the lowest such lane (a
+/// borrow only flags lanes above a zero one).
+#[inline]
+pub(crate) fn zero_lanes(x: u64) -> u64 {
+    x.wrapping_sub(lanes(1)) & !x & lanes(0x80)
+}
+
+/// High bit of each byte lane of `x` below 0x0e (CR, LF, tab, other controls); exact for
+/// the lowest such lane.
+#[inline]
+pub(crate) fn low_lanes(x: u64) -> u64 {
+    x.wrapping_sub(lanes(0x0e)) & !x & lanes(0x80)
+}
+
+/// The first byte of `s` below `!` (space, tab, CR, LF, NUL, other controls), eight bytes
+/// a step.
+#[inline]
+pub(crate) fn find_below_bang(s: &[u8]) -> Option<usize> {
+    let (words, tail) = s.as_chunks::<8>();
+    for (k, w) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*w);
+        let below = x.wrapping_sub(lanes(b'!')) & !x & lanes(0x80);
+        if below != 0 {
+            return Some(k * 8 + (below.trailing_zeros() / 8) as usize);
+        }
+    }
+    tail.iter()
+        .position(|&b| b < b'!')
+        .map(|j| words.len() * 8 + j)
+}
+
+/// The first CR or LF in `s`, as `memchr::memchr2(b'\r', b'\n', s)`: sixteen bytes a
+/// step for the first 128 (most header lines are a few dozen bytes, too short for
+/// `memchr`'s setup to pay off), then `memchr`.
+#[inline(always)]
+pub(crate) fn find_eol(s: &[u8]) -> Option<usize> {
+    // Bytes below 0x0e (CR, LF, but also tab and other controls) flag a word; only then
+    // are CR and LF told apart.
+    let low = low_lanes;
+    let exact = |x: u64| zero_lanes(x ^ lanes(b'\r')) | zero_lanes(x ^ lanes(b'\n'));
+    let (chunks, tail) = s.as_chunks::<16>();
+    for (k, c) in chunks.iter().enumerate() {
+        if k == 8 {
+            // A long line (an auth header, a long URI list): `memchr` pays off now.
+            let rest = s.get(128..)?;
+            return memchr::memchr2(b'\r', b'\n', rest).map(|j| 128 + j);
+        }
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+            b0,
+            b1,
+            b2,
+            b3,
+            b4,
+            b5,
+            b6,
+            b7,
+        ] = *c;
+        let a = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
+        let b = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+        if low(a) | low(b) != 0 {
+            let (ea, eb) = (exact(a), exact(b));
+            if ea != 0 {
+                return Some(k * 16 + (ea.trailing_zeros() / 8) as usize);
+            }
+            if eb != 0 {
+                return Some(k * 16 + 8 + (eb.trailing_zeros() / 8) as usize);
+            }
+        }
+    }
+    tail.iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|j| chunks.len() * 16 + j)
+}
+
 /// Parses an unsigned decimal number of 1 to 19 digits that must fit `max`.
 /// Returns `Err(true)` when the digits are valid but the value exceeds `max`,
 /// `Err(false)` when the text is not a number.
@@ -181,6 +268,49 @@ mod tests {
         );
         assert_eq!(trim_lws(b" \r\n\t a b \r\n "), b"a b");
         assert_eq!(trim_lws(b"  "), b"");
+    }
+
+    #[test]
+    fn find_eol_matches_memchr2() {
+        let mut buf = [b'a'; 100];
+        for len in [0, 1, 7, 15, 16, 17, 31, 63, 64, 65, 79, 80, 100] {
+            for at in 0..len {
+                for b in [b'\r', b'\n', b'\t', 0, 0x0d + 1, 0x8d, 0x8a] {
+                    buf[at] = b;
+                    for extra in [None, Some(at / 2), Some((at + len) / 2)] {
+                        let keep = extra.map(|e| (e, buf[e]));
+                        if let Some(e) = extra {
+                            buf[e] = b'\t';
+                        }
+                        let s = &buf[..len];
+                        assert_eq!(find_eol(s), memchr::memchr2(b'\r', b'\n', s), "{s:?}");
+                        if let Some((e, k)) = keep {
+                            buf[e] = k;
+                        }
+                    }
+                    buf[at] = b'a';
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_below_bang_matches_a_loop() {
+        let mut buf = [b'a'; 40];
+        for len in [0, 1, 7, 8, 9, 16, 23, 40] {
+            for at in 0..len {
+                for b in [b' ', b'\t', 0, b'!', 0x20 + 0x80, 0x7f, 0xa0] {
+                    buf[at] = b;
+                    let s = &buf[..len];
+                    assert_eq!(
+                        find_below_bang(s),
+                        s.iter().position(|&b| b < b'!'),
+                        "{s:?}"
+                    );
+                    buf[at] = b'a';
+                }
+            }
+        }
     }
 
     #[test]

@@ -138,441 +138,38 @@ impl KnownHeader {
 
     /// [`KnownHeader::from_name`] for a `name` of token bytes, given the 16 bytes that
     /// start with it (what follows the name is ignored): names of up to 16 bytes are
-    /// compared as one masked, case-folded 128-bit word.
+    /// compared as one masked, case-folded 128-bit word, found by a perfect hash of it.
     #[inline]
     pub(crate) fn lookup(name: &[u8], window: &[u8; 16]) -> Option<Self> {
-        let first = name.first()?.to_ascii_lowercase();
-        if name.len() == 1 {
-            return Self::from_compact(first);
+        match name.len() {
+            0 => None,
+            1 => Self::from_compact(name[0].to_ascii_lowercase()),
+            len @ 2..=16 => {
+                let key = fold_key(window, len);
+                let entry = NAMES.slots[name_hash(key)] as usize;
+                match NAMES.entries.get(entry) {
+                    Some(&(k, known)) if k == key => Some(known),
+                    _ => None,
+                }
+            }
+            _ => Self::lookup_long(name),
         }
-        let key = fold_key(window, name.len());
-        // Generated from the table above: a match on (length, first letter) leaves at
-        // most two candidates to compare.
-        match (name.len(), first) {
-            (2, b't') => {
-                if key == const { key_of(b"To") } {
-                    Some(Self::To)
-                } else {
-                    None
-                }
-            }
-            (3, b'v') => {
-                if key == const { key_of(b"Via") } {
-                    Some(Self::Via)
-                } else {
-                    None
-                }
-            }
-            (4, b'c') => {
-                if key == const { key_of(b"CSeq") } {
-                    Some(Self::CSeq)
-                } else {
-                    None
-                }
-            }
-            (4, b'd') => {
-                if key == const { key_of(b"Date") } {
-                    Some(Self::Date)
-                } else {
-                    None
-                }
-            }
-            (4, b'f') => {
-                if key == const { key_of(b"From") } {
-                    Some(Self::From)
-                } else {
-                    None
-                }
-            }
-            (4, b'p') => {
-                if key == const { key_of(b"Path") } {
-                    Some(Self::Path)
-                } else {
-                    None
-                }
-            }
-            (4, b'r') => {
-                if key == const { key_of(b"RAck") } {
-                    Some(Self::RAck)
-                } else if key == const { key_of(b"RSeq") } {
-                    Some(Self::RSeq)
-                } else {
-                    None
-                }
-            }
-            (5, b'a') => {
-                if key == const { key_of(b"Allow") } {
-                    Some(Self::Allow)
-                } else {
-                    None
-                }
-            }
-            (5, b'e') => {
-                if key == const { key_of(b"Event") } {
-                    Some(Self::Event)
-                } else {
-                    None
-                }
-            }
-            (5, b'r') => {
-                if key == const { key_of(b"Route") } {
-                    Some(Self::Route)
-                } else {
-                    None
-                }
-            }
-            (6, b'a') => {
-                if key == const { key_of(b"Accept") } {
-                    Some(Self::Accept)
-                } else {
-                    None
-                }
-            }
-            (6, b'm') => {
-                if key == const { key_of(b"Min-SE") } {
-                    Some(Self::MinSe)
-                } else {
-                    None
-                }
-            }
-            (6, b'r') => {
-                if key == const { key_of(b"Reason") } {
-                    Some(Self::Reason)
-                } else {
-                    None
-                }
-            }
-            (6, b's') => {
-                if key == const { key_of(b"Server") } {
-                    Some(Self::Server)
-                } else {
-                    None
-                }
-            }
-            (7, b'c') => {
-                if key == const { key_of(b"Call-ID") } {
-                    Some(Self::CallId)
-                } else if key == const { key_of(b"Contact") } {
-                    Some(Self::Contact)
-                } else {
-                    None
-                }
-            }
-            (7, b'e') => {
-                if key == const { key_of(b"Expires") } {
-                    Some(Self::Expires)
-                } else {
-                    None
-                }
-            }
-            (7, b'p') => {
-                if key == const { key_of(b"Privacy") } {
-                    Some(Self::Privacy)
-                } else {
-                    None
-                }
-            }
-            (7, b'r') => {
-                if key == const { key_of(b"Require") } {
-                    Some(Self::Require)
-                } else {
-                    None
-                }
-            }
-            (7, b's') => {
-                if key == const { key_of(b"Subject") } {
-                    Some(Self::Subject)
-                } else {
-                    None
-                }
-            }
-            (7, b'w') => {
-                if key == const { key_of(b"Warning") } {
-                    Some(Self::Warning)
-                } else {
-                    None
-                }
-            }
-            (8, b'i') => {
-                if key == const { key_of(b"Identity") } {
-                    Some(Self::Identity)
-                } else {
-                    None
-                }
-            }
-            (8, b'p') => {
-                if key == const { key_of(b"Priority") } {
-                    Some(Self::Priority)
-                } else {
-                    None
-                }
-            }
-            (8, b'r') => {
-                if key == const { key_of(b"Refer-To") } {
-                    Some(Self::ReferTo)
-                } else if key == const { key_of(b"Reply-To") } {
-                    Some(Self::ReplyTo)
-                } else {
-                    None
-                }
-            }
-            (9, b'c') => {
-                if key == const { key_of(b"Call-Info") } {
-                    Some(Self::CallInfo)
-                } else {
-                    None
-                }
-            }
-            (9, b's') => {
-                if key == const { key_of(b"Supported") } {
-                    Some(Self::Supported)
-                } else {
-                    None
-                }
-            }
-            (9, b't') => {
-                if key == const { key_of(b"Timestamp") } {
-                    Some(Self::Timestamp)
-                } else {
-                    None
-                }
-            }
-            (10, b'a') => {
-                if key == const { key_of(b"Alert-Info") } {
-                    Some(Self::AlertInfo)
-                } else {
-                    None
-                }
-            }
-            (10, b'e') => {
-                if key == const { key_of(b"Error-Info") } {
-                    Some(Self::ErrorInfo)
-                } else {
-                    None
-                }
-            }
-            (10, b'u') => {
-                if key == const { key_of(b"User-Agent") } {
-                    Some(Self::UserAgent)
-                } else {
-                    None
-                }
-            }
-            (11, b'i') => {
-                if key == const { key_of(b"In-Reply-To") } {
-                    Some(Self::InReplyTo)
-                } else {
-                    None
-                }
-            }
-            (11, b'm') => {
-                if key == const { key_of(b"Min-Expires") } {
-                    Some(Self::MinExpires)
-                } else {
-                    None
-                }
-            }
-            (11, b'r') => {
-                if key == const { key_of(b"Referred-By") } {
-                    Some(Self::ReferredBy)
-                } else if key == const { key_of(b"Retry-After") } {
-                    Some(Self::RetryAfter)
-                } else {
-                    None
-                }
-            }
-            (11, b'u') => {
-                if key == const { key_of(b"Unsupported") } {
-                    Some(Self::Unsupported)
-                } else {
-                    None
-                }
-            }
-            (12, b'a') => {
-                if key == const { key_of(b"Allow-Events") } {
-                    Some(Self::AllowEvents)
-                } else {
-                    None
-                }
-            }
-            (12, b'c') => {
-                if key == const { key_of(b"Content-Type") } {
-                    Some(Self::ContentType)
-                } else {
-                    None
-                }
-            }
-            (12, b'h') => {
-                if key == const { key_of(b"History-Info") } {
-                    Some(Self::HistoryInfo)
-                } else {
-                    None
-                }
-            }
-            (12, b'm') => {
-                if key == const { key_of(b"Max-Forwards") } {
-                    Some(Self::MaxForwards)
-                } else if key == const { key_of(b"MIME-Version") } {
-                    Some(Self::MimeVersion)
-                } else {
-                    None
-                }
-            }
-            (12, b'o') => {
-                if key == const { key_of(b"Organization") } {
-                    Some(Self::Organization)
-                } else {
-                    None
-                }
-            }
-            (12, b'r') => {
-                if key == const { key_of(b"Record-Route") } {
-                    Some(Self::RecordRoute)
-                } else {
-                    None
-                }
-            }
-            (13, b'a') => {
-                if key == const { key_of(b"Authorization") } {
-                    Some(Self::Authorization)
-                } else {
-                    None
-                }
-            }
-            (13, b'i') => {
-                if key == const { key_of(b"Identity-Info") } {
-                    Some(Self::IdentityInfo)
-                } else {
-                    None
-                }
-            }
-            (13, b'p') => {
-                if key == const { key_of(b"Proxy-Require") } {
-                    Some(Self::ProxyRequire)
-                } else {
-                    None
-                }
-            }
-            (13, b's') => {
-                if key == const { key_of(b"Service-Route") } {
-                    Some(Self::ServiceRoute)
-                } else {
-                    None
-                }
-            }
-            (14, b'a') => {
-                if key == const { key_of(b"Accept-Contact") } {
-                    Some(Self::AcceptContact)
-                } else {
-                    None
-                }
-            }
-            (14, b'c') => {
-                if key == const { key_of(b"Content-Length") } {
-                    Some(Self::ContentLength)
-                } else {
-                    None
-                }
-            }
-            (14, b'r') => {
-                if key == const { key_of(b"Reject-Contact") } {
-                    Some(Self::RejectContact)
-                } else {
-                    None
-                }
-            }
-            (15, b'a') => {
-                if key == const { key_of(b"Accept-Encoding") } {
-                    Some(Self::AcceptEncoding)
-                } else if key == const { key_of(b"Accept-Language") } {
-                    Some(Self::AcceptLanguage)
-                } else {
-                    None
-                }
-            }
-            (15, b's') => {
-                if key == const { key_of(b"Session-Expires") } {
-                    Some(Self::SessionExpires)
-                } else {
-                    None
-                }
-            }
-            (16, b'c') => {
-                if key == const { key_of(b"Content-Encoding") } {
-                    Some(Self::ContentEncoding)
-                } else if key == const { key_of(b"Content-Language") } {
-                    Some(Self::ContentLanguage)
-                } else {
-                    None
-                }
-            }
-            (16, b'w') => {
-                if key == const { key_of(b"WWW-Authenticate") } {
-                    Some(Self::WwwAuthenticate)
-                } else {
-                    None
-                }
-            }
-            (18, b'p') => {
-                if name.eq_ignore_ascii_case(b"Proxy-Authenticate") {
-                    Some(Self::ProxyAuthenticate)
-                } else {
-                    None
-                }
-            }
-            (18, b's') => {
-                if name.eq_ignore_ascii_case(b"Subscription-State") {
-                    Some(Self::SubscriptionState)
-                } else {
-                    None
-                }
-            }
-            (19, b'a') => {
-                if name.eq_ignore_ascii_case(b"Authentication-Info") {
-                    Some(Self::AuthenticationInfo)
-                } else {
-                    None
-                }
-            }
-            (19, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Disposition") {
-                    Some(Self::ContentDisposition)
-                } else {
-                    None
-                }
-            }
-            (19, b'p') => {
-                if name.eq_ignore_ascii_case(b"P-Asserted-Identity") {
-                    Some(Self::PAssertedIdentity)
-                } else if name.eq_ignore_ascii_case(b"Proxy-Authorization") {
-                    Some(Self::ProxyAuthorization)
-                } else {
-                    None
-                }
-            }
-            (19, b'r') => {
-                if name.eq_ignore_ascii_case(b"Request-Disposition") {
-                    Some(Self::RequestDisposition)
-                } else {
-                    None
-                }
-            }
-            (20, b'p') => {
-                if name.eq_ignore_ascii_case(b"P-Preferred-Identity") {
-                    Some(Self::PPreferredIdentity)
-                } else {
-                    None
-                }
-            }
-            (25, b'p') => {
-                if name.eq_ignore_ascii_case(b"Proxy-Authentication-Info") {
-                    Some(Self::ProxyAuthenticationInfo)
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        }
+    }
+
+    /// [`KnownHeader::lookup`] for names longer than 16 bytes.
+    #[inline(never)]
+    fn lookup_long(name: &[u8]) -> Option<Self> {
+        NAMES
+            .long
+            .iter()
+            .find(|(n, _)| {
+                // Equal lengths and last letters first: most long names share a length.
+                n.len() == name.len()
+                    && n.last().map(u8::to_ascii_lowercase)
+                        == name.last().map(u8::to_ascii_lowercase)
+                    && name.eq_ignore_ascii_case(n)
+            })
+            .map(|&(_, h)| h)
     }
 
     fn from_compact(c: u8) -> Option<Self> {
@@ -627,6 +224,64 @@ const fn key_of(name: &[u8]) -> u128 {
 fn fold_key(window: &[u8; 16], len: usize) -> u128 {
     (u128::from_le_bytes(*window) | u128::from_le_bytes([0x20; 16])) & MASKS[len.min(16)]
 }
+
+/// The slot of a [`key_of`] in [`NameTable::slots`]: a multiplicative hash with a
+/// multiplier found by search, under which every known name of 2 to 16 bytes has its own
+/// slot (checked when the table is built, at compile time).
+#[inline]
+const fn name_hash(key: u128) -> usize {
+    const M: u64 = 0x8e5d_efb6_4007_3431;
+    ((key as u64 ^ (key >> 64) as u64).wrapping_mul(M) >> 56) as usize
+}
+
+/// The known names by length: 2 to 16 bytes through [`name_hash`], longer ones listed.
+struct NameTable {
+    /// Index into `entries`, 0 for none.
+    slots: [u8; 256],
+    /// Key and header; entry 0 is a key no name folds to.
+    entries: [(u128, KnownHeader); KnownHeader::ALL.len() + 1],
+    long: [(&'static [u8], KnownHeader); LONG_NAMES],
+}
+
+/// How many known names are longer than 16 bytes.
+const LONG_NAMES: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < KnownHeader::ALL.len() {
+        if KnownHeader::ALL[i].as_str().len() > 16 {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+static NAMES: NameTable = {
+    let all = KnownHeader::ALL;
+    let mut t = NameTable {
+        slots: [0; 256],
+        entries: [(0, KnownHeader::Accept); KnownHeader::ALL.len() + 1],
+        long: [(b"", KnownHeader::Accept); LONG_NAMES],
+    };
+    let (mut next, mut long) = (1, 0);
+    let mut i = 0;
+    while i < all.len() {
+        let name = all[i].as_str().as_bytes();
+        if name.len() > 16 {
+            t.long[long] = (name, all[i]);
+            long += 1;
+        } else {
+            let key = key_of(name);
+            let slot = name_hash(key);
+            assert!(t.slots[slot] == 0, "two known names share a hash slot");
+            t.slots[slot] = next as u8;
+            t.entries[next] = (key, all[i]);
+            next += 1;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// `MASKS[n]` keeps the low `n` bytes of a key.
 static MASKS: [u128; 17] = {

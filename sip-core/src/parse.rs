@@ -79,7 +79,7 @@ pub(crate) enum StartLine {
 }
 
 /// What [`frame`] found.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FrameStatus {
     Complete(Framed),
     /// The header section is incomplete.
@@ -89,7 +89,7 @@ pub(crate) enum FrameStatus {
 }
 
 /// Everything but the headers, which went to the sink.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Framed {
     pub(crate) start: StartLine,
     pub(crate) wire: Span,
@@ -211,7 +211,7 @@ enum Line {
     NeedMore,
 }
 
-#[inline]
+#[inline(always)]
 fn next_line(
     buf: &[u8],
     pos: usize,
@@ -223,7 +223,7 @@ fn next_line(
     let Some(window) = buf.get(pos..window_end) else {
         return Ok(Line::NeedMore);
     };
-    let Some(i) = memchr::memchr2(b'\r', b'\n', window) else {
+    let Some(i) = chars::find_eol(window) else {
         return if window_end < buf.len() || window.len() > max {
             err(too_long, pos)
         } else {
@@ -256,6 +256,16 @@ fn next_line(
 
 /// Finds the message boundaries and fills the sink; does not validate header values.
 pub(crate) fn frame<S: Sink>(
+    buf: &[u8],
+    cfg: &ParserConfig,
+    sink: &mut S,
+) -> Result<FrameStatus, ParseError> {
+    frame_with::<S, true>(buf, cfg, sink)
+}
+
+/// [`frame`]; `PLAIN` is false only in the tests that check [`plain_line`] against the
+/// general header-line parse.
+pub(crate) fn frame_with<S: Sink, const PLAIN: bool>(
     buf: &[u8],
     cfg: &ParserConfig,
     sink: &mut S,
@@ -312,6 +322,18 @@ pub(crate) fn frame<S: Sink>(
     let body_start = loop {
         if pos - wire_start > max_section {
             return err(ErrorKind::HeaderSectionTooLarge, pos);
+        }
+        if PLAIN && let Some((slot, next)) = plain_line(buf, pos, limits.max_header_line) {
+            count += 1;
+            if count > limits.max_headers {
+                return err(ErrorKind::TooManyHeaders, pos);
+            }
+            if !sink.add(slot) {
+                return err(ErrorKind::TooManyHeaders, pos);
+            }
+            current_start = pos;
+            pos = next;
+            continue;
         }
         let (content_end, next) = match next_line(
             buf,
@@ -436,6 +458,59 @@ pub(crate) fn frame<S: Sink>(
         body: Span::new(body_start, end),
         consumed: if datagram { buf.len() } else { end },
     }))
+}
+
+/// A header line as every sender writes it, `Name: value CRLF` (a token name directly
+/// followed by the colon within the first 24 bytes, no bare CR or LF, at most `max`
+/// bytes): its slot and the start of the next line, as the general parse would find
+/// them. `None` for any other line (folds, white space before the colon, errors ...),
+/// which the general parse then reads.
+#[inline(always)]
+fn plain_line(buf: &[u8], pos: usize, max: usize) -> Option<(HeaderSlot, usize)> {
+    let window = buf.get(pos..)?.first_chunk::<24>()?;
+    let (head, third) = window.split_first_chunk::<16>()?;
+    let word = |w: &[u8]| u64::from_le_bytes(w.first_chunk::<8>().copied().unwrap_or_default());
+    let colon = |x: u64| chars::zero_lanes(x ^ chars::lanes(b':'));
+    let (a, b) = (word(&head[..8]), word(&head[8..]));
+    let (lo, hi) = (colon(a), colon(b));
+    let name_len = if lo != 0 {
+        (lo.trailing_zeros() / 8) as usize
+    } else if hi != 0 {
+        8 + (hi.trailing_zeros() / 8) as usize
+    } else {
+        let c = colon(word(third));
+        if c == 0 {
+            return None;
+        }
+        16 + (c.trailing_zeros() / 8) as usize
+    };
+    let name = buf.get(pos..pos + name_len)?;
+    let known = match KnownHeader::lookup(name, head) {
+        Some(known) => Some(known),
+        None if chars::all_token(name) => None,
+        None => return None,
+    };
+    // The line must not end in the name (`lookup` takes CR for `-`).
+    let at = pos + chars::find_eol(buf.get(pos..)?)?;
+    if at <= pos + name_len || at - pos > max || buf.get(at..at + 2) != Some(b"\r\n") {
+        return None;
+    }
+    let mut value_start = pos + name_len + 1;
+    while matches!(buf.get(value_start), Some(b' ' | b'\t')) {
+        value_start += 1;
+    }
+    let mut value_end = at;
+    while value_end > value_start && matches!(buf.get(value_end - 1), Some(b' ' | b'\t')) {
+        value_end -= 1;
+    }
+    let slot = HeaderSlot {
+        name_start: pos as u32,
+        name_len: name_len as u32,
+        value_start: value_start as u32,
+        value_end: value_end as u32,
+        known,
+    };
+    Some((slot, at + 2))
 }
 
 fn trailing_ws(line: &[u8]) -> usize {
@@ -630,9 +705,9 @@ fn plain_request_line(line: &[u8], start: usize) -> Option<StartLine> {
         return None;
     }
     let u = m_len + 1;
-    let u_len = line[u..]
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | 0))?;
+    // The URI ends at the first byte below `!`; one that is not a space (tab, NUL, other
+    // controls) leaves the line to the full parse.
+    let u_len = chars::find_below_bang(&line[u..])?;
     let v = u + u_len;
     if u_len == 0 || line[v] != b' ' || &line[v + 1..] != b"SIP/2.0" {
         return None;
