@@ -46,6 +46,8 @@ use crate::error::{Error, LimitError, MalformedError, MisuseError};
 
 /// The namespace bound to the `xml` prefix by definition.
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` attributes, which no declaration may bind.
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 const NONE: u32 = u32::MAX;
 
 /// Limits applied while parsing. The defaults fit every Lync / Azure AD response with a
@@ -968,7 +970,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 _ => None,
             };
             if let Some(prefix) = declared {
-                self.declare(prefix, value, lt)?;
+                self.declare(prefix, value, decl_start, lt)?;
                 continue;
             }
             self.doc.attrs.push(AttrData {
@@ -1085,13 +1087,29 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
-    /// Applies `xmlns:prefix="uri"` (`prefix` empty for `xmlns`).
-    fn declare(&mut self, prefix: &'a str, uri: Cow<'a, str>, lt: usize) -> Result<(), Error> {
+    /// Applies `xmlns:prefix="uri"` (`prefix` empty for `xmlns`) of the start tag whose
+    /// declarations begin at `doc.decls[decl_start]`.
+    fn declare(
+        &mut self,
+        prefix: &'a str,
+        uri: Cow<'a, str>,
+        decl_start: u32,
+        lt: usize,
+    ) -> Result<(), Error> {
         if !prefix.is_empty() && uri.is_empty() {
             return Err(self.xml_err(lt, "empty namespace name for a prefix"));
         }
-        if prefix == "xmlns" || (prefix == "xml" && uri != XML_NS) {
-            return Err(self.xml_err(lt, "reserved namespace prefix"));
+        // Namespaces in XML 1.0 §3: `xmlns` is never declared, `xml` only to its own
+        // name, and neither name is bound to another prefix or as the default namespace.
+        if prefix == "xmlns" || (prefix == "xml") != (uri == XML_NS) || uri == XMLNS_NS {
+            return Err(self.xml_err(lt, "reserved namespace prefix or name"));
+        }
+        // A declaration is an attribute: the same one twice in a tag is a duplicate.
+        if self.doc.decls[decl_start as usize..]
+            .iter()
+            .any(|(p, _)| *p == prefix)
+        {
+            return Err(self.xml_err(lt, "duplicate attribute"));
         }
         let ns = self.intern(uri);
         let by = self.doc.nodes.len() as u32;

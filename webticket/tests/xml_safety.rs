@@ -157,3 +157,48 @@ fn namespaces_matched_by_uri_not_prefix() {
     assert!(doc.root().child(AnyNs, "b").is_some());
     assert!(doc.root().child("urn:1", "b").is_none());
 }
+
+#[test]
+fn namespace_declarations_are_checked_like_attributes() {
+    // Found by the webticket_xml_diff fuzz target: a repeated declaration is a duplicate
+    // attribute, whether or not it binds the same name.
+    for dup in [
+        r#"<r xmlns:p="urn:a" xmlns:p="urn:b"/>"#,
+        r#"<r xmlns:p="urn:a" a="1" xmlns:p="urn:a"/>"#,
+        r#"<r xmlns="urn:a" xmlns="urn:a"/>"#,
+    ] {
+        let e = Document::parse(dup.as_bytes(), &XmlLimits::default()).unwrap_err();
+        assert!(
+            matches!(e, Error::Malformed(MalformedError::Xml { ref reason, .. }) if reason == "duplicate attribute"),
+            "{dup}: {e:?}"
+        );
+    }
+    // The same prefix on a child, and `xml` bound to its own name, are fine.
+    let ok = r#"<r xmlns:p="urn:a" xmlns:xml="http://www.w3.org/XML/1998/namespace"><p:c xmlns:p="urn:b"/></r>"#;
+    let doc = Document::parse(ok.as_bytes(), &XmlLimits::default()).unwrap();
+    assert_eq!(doc.root().children().next().unwrap().namespace(), "urn:b");
+}
+
+#[test]
+fn reserved_namespace_names_are_not_bound() {
+    // Namespaces in XML 1.0 §3: neither reserved name may be bound to another prefix or
+    // as the default namespace; `xmlns` is never declared, `xml` only to its own name.
+    for bad in [
+        r#"<r xmlns:p="http://www.w3.org/XML/1998/namespace"/>"#,
+        r#"<r xmlns="http://www.w3.org/XML/1998/namespace"/>"#,
+        r#"<r xmlns:p="http://www.w3.org/2000/xmlns/"/>"#,
+        r#"<r xmlns="http://www.w3.org/2000/xmlns/"/>"#,
+        r#"<r xmlns:xml="urn:x"/>"#,
+        r#"<r xmlns:xmlns="http://www.w3.org/2000/xmlns/"/>"#,
+        // The reserved name after reference resolution.
+        r#"<r xmlns:p="http://www.w3.org/2000/xmlns&#x2F;"/>"#,
+    ] {
+        assert!(
+            matches!(
+                Document::parse(bad.as_bytes(), &XmlLimits::default()),
+                Err(Error::Malformed(MalformedError::Xml { .. }))
+            ),
+            "{bad}"
+        );
+    }
+}
