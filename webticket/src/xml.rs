@@ -671,8 +671,21 @@ impl<'a, 'l> Parser<'a, 'l> {
             pos = match b.get(lt + 1) {
                 Some(b'/') => self.end_tag(lt)?,
                 Some(b'?') => {
-                    // XML declaration or processing instruction: skipped.
-                    let end = find_close(b, lt + 2, b"?")
+                    // XML declaration or processing instruction: skipped, once its target
+                    // (a name, then whitespace or `?>`) is there.
+                    let target = scan_name(b, lt + 2);
+                    let target_end = memchr::memchr(b'?', &b[lt + 2..target.end])
+                        .map_or(target.end, |q| lt + 2 + q);
+                    let after = &b[target_end..];
+                    if target_end == lt + 2
+                        || !(after.starts_with(b"?>")
+                            || after
+                                .first()
+                                .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')))
+                    {
+                        return Err(self.xml_err(lt, "bad processing instruction target"));
+                    }
+                    let end = find_close(b, target_end, b"?")
                         .ok_or_else(|| self.xml_err(lt, "unterminated processing instruction"))?;
                     self.check_skipped(lt, end)?;
                     end
@@ -1857,6 +1870,20 @@ mod tests {
         );
         assert!(parse("<a><!--->").is_err());
         assert!(parse("<?><a/>").is_err());
+        // A processing instruction needs a target (found by the webticket_xml_diff fuzz
+        // target: `<?>?>` and `<??>` were skipped as instructions without one).
+        for bad in [
+            "<?>?><a/>",
+            "<??><a/>",
+            "<? x?><a/>",
+            "<?a/b?><a/>",
+            "<a><?\t?></a>",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        for ok in ["<?a?><a/>", "<?a ?><a/>", "<a><?a-b\r\n x?y ??></a>"] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
         assert_eq!(parse("<a><![CDATA[]]]]></a>").unwrap().root().text(), "]]");
         // A processing instruction ends at the first `?>`, quotes or not.
         assert!(parse("<?xml version='?>'?><r/>").is_err());
