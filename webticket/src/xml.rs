@@ -9,8 +9,9 @@
 //!   character references are resolved; any other `&name;` is
 //!   [`MalformedError::UndeclaredEntity`]. Characters outside the XML 1.0 `Char` production
 //!   are refused.
-//! - **Limits.** Body size, nesting depth, element count and attributes per element are
-//!   bounded by [`XmlLimits`]; the size is checked before parsing starts.
+//! - **Limits.** Body size, nesting depth, element count, attributes per element and
+//!   namespace declarations in scope are bounded by [`XmlLimits`]; the size is checked
+//!   before parsing starts.
 //! - **Namespaces by URI.** Every element and attribute is resolved to its namespace URI;
 //!   lookups compare URIs (or, where a protocol's namespace is unknown, only the local name
 //!   via [`AnyNs`]). Prefixes are never compared. An undeclared prefix is an error.
@@ -64,6 +65,10 @@ pub struct XmlLimits {
     /// Maximum number of attributes on one element, namespace declarations included
     /// (default 64).
     pub max_attributes: usize,
+    /// Maximum number of namespace declarations in scope at one element, its own and its
+    /// ancestors' (default 256; a SOAP response has about ten). Resolving a prefix
+    /// searches them, so this bounds the work per name.
+    pub max_namespace_declarations: usize,
 }
 
 impl Default for XmlLimits {
@@ -73,6 +78,7 @@ impl Default for XmlLimits {
             max_depth: 64,
             max_elements: 20_000,
             max_attributes: 64,
+            max_namespace_declarations: 256,
         }
     }
 }
@@ -99,6 +105,12 @@ impl XmlLimits {
     /// Sets [`max_attributes`](Self::max_attributes).
     pub fn max_attributes(mut self, n: usize) -> Self {
         self.max_attributes = n;
+        self
+    }
+
+    /// Sets [`max_namespace_declarations`](Self::max_namespace_declarations).
+    pub fn max_namespace_declarations(mut self, n: usize) -> Self {
+        self.max_namespace_declarations = n;
         self
     }
 }
@@ -1123,6 +1135,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             .any(|(p, _)| *p == prefix)
         {
             return Err(self.xml_err(lt, "duplicate attribute"));
+        }
+        if self.bindings.len() >= self.limits.max_namespace_declarations {
+            return Err(LimitError::TooManyNamespaceDeclarations {
+                limit: self.limits.max_namespace_declarations,
+            }
+            .into());
         }
         let ns = self.intern(uri);
         let by = self.doc.nodes.len() as u32;

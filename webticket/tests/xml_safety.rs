@@ -202,3 +202,51 @@ fn reserved_namespace_names_are_not_bound() {
         );
     }
 }
+
+/// About 1 MB: `levels` nested elements with 63 namespace declarations each (62 levels:
+/// 3,906 in scope),
+/// then elements whose name and 63 attributes use the prefix declared outermost, so each
+/// of their names is resolved past every other declaration.
+fn nested_declarations(levels: usize) -> String {
+    let mut body = String::from(r#"<p:r xmlns:p="urn:p">"#);
+    for l in 0..levels {
+        body.push_str("<e");
+        for i in 0..63 {
+            body.push_str(&format!(" xmlns:a{i}=\"urn:{l}:{i}\""));
+        }
+        body.push('>');
+    }
+    let leaf: String = std::iter::once("<p:x".to_owned())
+        .chain((0..63).map(|i| format!(" p:a{i}=\"\"")))
+        .chain(std::iter::once("/>".to_owned()))
+        .collect();
+    while body.len() + leaf.len() < 1_000_000 - 5 * levels {
+        body.push_str(&leaf);
+    }
+    body.push_str(&"</e>".repeat(levels));
+    body.push_str("</p:r>");
+    body
+}
+
+#[test]
+fn namespace_declarations_in_scope_are_bounded() {
+    // Resolving every name past thousands of declarations took about 0.5 s before the
+    // limit; now the document is refused at the declaration past the 256th.
+    let body = nested_declarations(62);
+    let start = Instant::now();
+    assert!(matches!(
+        Document::parse(body.as_bytes(), &XmlLimits::default()),
+        Err(Error::Limit(LimitError::TooManyNamespaceDeclarations {
+            limit: 256
+        }))
+    ));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
+    // Just under the limit (4 × 63 + 1 declarations) it parses.
+    let body = nested_declarations(4);
+    let doc = Document::parse(body.as_bytes(), &XmlLimits::default()).unwrap();
+    assert!(doc.element_count() > 1000);
+}
