@@ -18,6 +18,33 @@
 //! - **Verbatim spans.** [`Element::raw`] returns the exact bytes of an element, which is
 //!   how security tokens are kept byte for byte.
 //! - **UTF-8 only.** A UTF-8 byte order mark is skipped; other encodings are rejected.
+//! - **XML 1.0.** A document is read as XML 1.0 whatever its XML declaration says.
+//!   Comments, processing instructions and the XML declaration are skipped (a processing
+//!   instruction needs a target name).
+//!
+//! ## Checked against quick-xml
+//!
+//! The `webticket_xml_diff` fuzz target and the `xml_diff` test compare this reader with
+//! quick-xml's `NsReader` (end-name and duplicate-attribute checks on): every document
+//! accepted here must be read to the end by quick-xml, with the same elements (namespace
+//! URI and local name), attributes (namespace declarations excluded, values normalized)
+//! and [`Element::text`]. This reader refuses more than quick-xml: a DOCTYPE, text or a
+//! second element outside the document element, an element still open at the end,
+//! characters outside `Char`, `<` in an attribute value, attributes not separated by
+//! whitespace, the same attribute twice by namespace URI and local name, an undeclared
+//! prefix, a prefix declared as `""` (XML 1.1's undeclaring), a reserved namespace name
+//! as the default namespace, and the limits above.
+//! Where both read a document differently, this reader is deliberately the one that
+//! follows the Namespaces in XML recommendation:
+//!
+//! - A namespace name is the *value* of its declaration, so references in it are resolved
+//!   and whitespace is normalized as in any attribute value: `xmlns:p="a&amp;b"` binds
+//!   `p` to `a&b`, and the reserved names are recognized after resolution. quick-xml
+//!   0.42 binds the raw text (`a&amp;b`).
+//!
+//! Neither reader checks names against the XML `Name` production beyond their delimiters
+//! (`<1a/>` is read as an element named `1a`), `--` inside comments, `]]>` in character
+//! data, or where an XML declaration appears.
 //!
 //! The writer side is [`XmlWriter`], which escapes every attribute value and text node it
 //! is given; element names are `&'static str` so they cannot come from input.
@@ -387,8 +414,11 @@ impl<'d, 'a> Element<'d, 'a> {
     }
 
     /// The character data directly inside this element (entity references resolved,
-    /// line ends normalized). Whitespace-only text between child elements is dropped, so
-    /// for a container element this is usually `""`.
+    /// line ends normalized). Whitespace-only text around child elements is dropped, so
+    /// for a container element this is usually `""`. Exactly: in an element with child
+    /// elements, the text before the first child is dropped if it is whitespace only, and
+    /// after it each whitespace-only *segment* is (a segment is the character data
+    /// between two pieces of markup, or one CDATA section); what remains is concatenated.
     pub fn text(&self) -> &'d str {
         self.node().text.as_deref().unwrap_or("")
     }
