@@ -5,6 +5,9 @@
 //! values the strict parser accepts (token alphabets, well-formed URIs, Via, name-addr,
 //! CSeq matching the method) so that `MessageBuilder::build` succeeds often, and keep a
 //! raw variant everywhere so malformed input is still reached.
+//!
+//! [`xml_diff`] is the check of the `webticket_xml_diff` target (webticket's XML reader
+//! against quick-xml), kept in webticket's tests so `cargo test` runs it too.
 
 use std::fmt::Write as _;
 
@@ -499,3 +502,8 @@ impl BuildInput {
         })
     }
 }
+
+/// The differential check of `webticket`'s XML reader against quick-xml, shared with
+/// webticket's `xml_diff` test (the `webticket_xml_diff` target).
+#[path = "../../webticket/tests/support/xml_diff.rs"]
+pub mod xml_diff;

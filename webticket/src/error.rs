@@ -144,6 +144,15 @@ pub enum LimitError {
         /// The configured limit.
         limit: usize,
     },
+    /// More namespace declarations are in scope at one element (declared on it and on its
+    /// ancestors) than the configured limit. Raise
+    /// [`XmlLimits::max_namespace_declarations`](crate::xml::XmlLimits) for trusted
+    /// servers.
+    #[error("more than {limit} namespace declarations in scope")]
+    TooManyNamespaceDeclarations {
+        /// The configured limit.
+        limit: usize,
+    },
     /// The document has a `<!DOCTYPE>`. DTDs are never processed (no entity expansion,
     /// no external resources), so such a document is refused outright. No Lync or Azure
     /// endpoint sends one; treat it as an attack.

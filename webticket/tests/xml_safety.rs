@@ -157,3 +157,96 @@ fn namespaces_matched_by_uri_not_prefix() {
     assert!(doc.root().child(AnyNs, "b").is_some());
     assert!(doc.root().child("urn:1", "b").is_none());
 }
+
+#[test]
+fn namespace_declarations_are_checked_like_attributes() {
+    // Found by the webticket_xml_diff fuzz target: a repeated declaration is a duplicate
+    // attribute, whether or not it binds the same name.
+    for dup in [
+        r#"<r xmlns:p="urn:a" xmlns:p="urn:b"/>"#,
+        r#"<r xmlns:p="urn:a" a="1" xmlns:p="urn:a"/>"#,
+        r#"<r xmlns="urn:a" xmlns="urn:a"/>"#,
+    ] {
+        let e = Document::parse(dup.as_bytes(), &XmlLimits::default()).unwrap_err();
+        assert!(
+            matches!(e, Error::Malformed(MalformedError::Xml { ref reason, .. }) if reason == "duplicate attribute"),
+            "{dup}: {e:?}"
+        );
+    }
+    // The same prefix on a child, and `xml` bound to its own name, are fine.
+    let ok = r#"<r xmlns:p="urn:a" xmlns:xml="http://www.w3.org/XML/1998/namespace"><p:c xmlns:p="urn:b"/></r>"#;
+    let doc = Document::parse(ok.as_bytes(), &XmlLimits::default()).unwrap();
+    assert_eq!(doc.root().children().next().unwrap().namespace(), "urn:b");
+}
+
+#[test]
+fn reserved_namespace_names_are_not_bound() {
+    // Namespaces in XML 1.0 §3: neither reserved name may be bound to another prefix or
+    // as the default namespace; `xmlns` is never declared, `xml` only to its own name.
+    for bad in [
+        r#"<r xmlns:p="http://www.w3.org/XML/1998/namespace"/>"#,
+        r#"<r xmlns="http://www.w3.org/XML/1998/namespace"/>"#,
+        r#"<r xmlns:p="http://www.w3.org/2000/xmlns/"/>"#,
+        r#"<r xmlns="http://www.w3.org/2000/xmlns/"/>"#,
+        r#"<r xmlns:xml="urn:x"/>"#,
+        r#"<r xmlns:xmlns="http://www.w3.org/2000/xmlns/"/>"#,
+        // The reserved name after reference resolution.
+        r#"<r xmlns:p="http://www.w3.org/2000/xmlns&#x2F;"/>"#,
+    ] {
+        assert!(
+            matches!(
+                Document::parse(bad.as_bytes(), &XmlLimits::default()),
+                Err(Error::Malformed(MalformedError::Xml { .. }))
+            ),
+            "{bad}"
+        );
+    }
+}
+
+/// About 1 MB: `levels` nested elements with 63 namespace declarations each (62 levels:
+/// 3,906 in scope),
+/// then elements whose name and 63 attributes use the prefix declared outermost, so each
+/// of their names is resolved past every other declaration.
+fn nested_declarations(levels: usize) -> String {
+    let mut body = String::from(r#"<p:r xmlns:p="urn:p">"#);
+    for l in 0..levels {
+        body.push_str("<e");
+        for i in 0..63 {
+            body.push_str(&format!(" xmlns:a{i}=\"urn:{l}:{i}\""));
+        }
+        body.push('>');
+    }
+    let leaf: String = std::iter::once("<p:x".to_owned())
+        .chain((0..63).map(|i| format!(" p:a{i}=\"\"")))
+        .chain(std::iter::once("/>".to_owned()))
+        .collect();
+    while body.len() + leaf.len() < 1_000_000 - 5 * levels {
+        body.push_str(&leaf);
+    }
+    body.push_str(&"</e>".repeat(levels));
+    body.push_str("</p:r>");
+    body
+}
+
+#[test]
+fn namespace_declarations_in_scope_are_bounded() {
+    // Resolving every name past thousands of declarations took about 0.5 s before the
+    // limit; now the document is refused at the declaration past the 256th.
+    let body = nested_declarations(62);
+    let start = Instant::now();
+    assert!(matches!(
+        Document::parse(body.as_bytes(), &XmlLimits::default()),
+        Err(Error::Limit(LimitError::TooManyNamespaceDeclarations {
+            limit: 256
+        }))
+    ));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
+    // Just under the limit (4 × 63 + 1 declarations) it parses.
+    let body = nested_declarations(4);
+    let doc = Document::parse(body.as_bytes(), &XmlLimits::default()).unwrap();
+    assert!(doc.element_count() > 1000);
+}
