@@ -80,6 +80,14 @@ impl Registrar {
         v
     }
 
+    /// Drops lapsed bindings and the associations remembered for them.
+    fn forget_expired(&mut self, now: UnixTime) {
+        self.bindings.retain(|_, b| b.expires_at > now.0);
+        let bindings = &self.bindings;
+        self.associations
+            .retain(|aor, _| bindings.contains_key(aor));
+    }
+
     /// Caps the expiry granted to clients, seconds.
     pub(crate) fn set_max_expires(&mut self, secs: u32) {
         self.max_expires = secs;
@@ -92,7 +100,7 @@ impl Registrar {
         now: UnixTime,
         rng: &mut dyn CryptoRngCore,
     ) -> (Vec<SipMessage>, Event) {
-        self.bindings.retain(|_, b| b.expires_at > now.0);
+        self.forget_expired(now);
         let m = req.message();
         if m.method() == Some(Method::Ack) {
             return (
@@ -125,16 +133,10 @@ impl Registrar {
                     }
                     _ => {}
                 }
-                let signed = builder.build().ok().and_then(|resp| {
-                    let info = self
-                        .auth
-                        .sign_response(&opaque, &resp.message(), rng)
-                        .ok()?;
-                    MessageBuilder::from_message(&resp.message())
-                        .header(H::AuthenticationInfo, info.to_value())
-                        .build()
-                        .ok()
-                });
+                let signed = builder
+                    .build()
+                    .ok()
+                    .and_then(|resp| self.sign(&opaque, &resp, rng));
                 (signed.into_iter().collect(), event)
             }
             _ => (
@@ -155,7 +157,7 @@ impl Registrar {
         now: UnixTime,
         rng: &mut dyn CryptoRngCore,
     ) -> Option<SipMessage> {
-        self.bindings.retain(|_, b| b.expires_at > now.0);
+        self.forget_expired(now);
         self.bindings.get(aor)?;
         let opaque = self.associations.get(aor)?.clone();
         let id = format!("{:016x}", rng.next_u64());
@@ -171,11 +173,19 @@ impl Registrar {
             .header(H::CSeq, format!("1 {}", method.as_str()))
             .build()
             .ok()?;
-        let info = self
-            .auth
-            .sign_response(&opaque, &unsigned.message(), rng)
-            .ok()?;
-        MessageBuilder::from_message(&unsigned.message())
+        self.sign(&opaque, &unsigned, rng)
+    }
+
+    /// `msg` with the registrar's signature for association `opaque` added as
+    /// `Authentication-Info`.
+    fn sign(
+        &mut self,
+        opaque: &str,
+        msg: &SipMessage,
+        rng: &mut dyn CryptoRngCore,
+    ) -> Option<SipMessage> {
+        let info = self.auth.sign_response(opaque, &msg.message(), rng).ok()?;
+        MessageBuilder::from_message(&msg.message())
             .header(H::AuthenticationInfo, info.to_value())
             .build()
             .ok()
