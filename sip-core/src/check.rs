@@ -42,8 +42,8 @@ pub(crate) fn validate(msg: &Message<'_>) -> Result<(), ParseError> {
             KnownHeader::CallId => call_id(value),
             KnownHeader::CSeq => cseq(value, method),
             KnownHeader::Date => date(value),
-            // Already a plain byte check in the typed form.
-            KnownHeader::MaxForwards | KnownHeader::Expires => false,
+            KnownHeader::MaxForwards => decimal(value, 255),
+            KnownHeader::Expires => decimal(value, u64::from(u32::MAX)),
             _ => true,
         };
         if !ok {
@@ -178,6 +178,12 @@ fn number(s: &[u8], i: usize, max: u64) -> Option<usize> {
         .iter()
         .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
     (n <= max).then_some(end)
+}
+
+/// A value that is only a number no larger than `max`, with white space around it.
+fn decimal(v: &[u8], max: u64) -> bool {
+    let v = trim_lws(v);
+    number(v, 0, max) == Some(v.len())
 }
 
 /// A quoted string at `i` (which holds `"`) of printable ASCII: the index after it.

@@ -319,8 +319,10 @@ pub(crate) fn frame_with<S: Sink, const PLAIN: bool>(
     // Header lines.
     let mut count = 0usize;
     let mut current_start = 0usize;
+    // A buffer shorter than the limit cannot exceed it: no check per line then.
+    let section_fits = buf.len() - wire_start <= max_section;
     let body_start = loop {
-        if pos - wire_start > max_section {
+        if !section_fits && pos - wire_start > max_section {
             return err(ErrorKind::HeaderSectionTooLarge, pos);
         }
         if PLAIN && let Some((slot, next)) = plain_line(buf, pos, limits.max_header_line) {
@@ -495,14 +497,23 @@ fn plain_line(buf: &[u8], pos: usize, max: usize) -> Option<(HeaderSlot, usize)>
     if at <= pos + name_len || at - pos > max || buf.get(at..at + 2) != Some(b"\r\n") {
         return None;
     }
-    let mut value_start = pos + name_len + 1;
-    while matches!(buf.get(value_start), Some(b' ' | b'\t')) {
-        value_start += 1;
-    }
-    let mut value_end = at;
-    while value_end > value_start && matches!(buf.get(value_end - 1), Some(b' ' | b'\t')) {
-        value_end -= 1;
-    }
+    let value_at = pos + name_len + 1;
+    let rest = buf.get(value_at..at)?;
+    // Most values follow exactly one space and end without white space.
+    let lead = match rest {
+        [b' ', b, ..] if *b > b' ' => 1,
+        _ => rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count(),
+    };
+    let value = &rest[lead..];
+    let trail = match value.last() {
+        Some(b' ' | b'\t') => trailing_ws(value),
+        _ => 0,
+    };
+    let value_start = value_at + lead;
+    let value_end = at - trail;
     let slot = HeaderSlot {
         name_start: pos as u32,
         name_len: name_len as u32,
