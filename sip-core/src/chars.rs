@@ -233,6 +233,18 @@ pub(crate) fn find_eol(s: &[u8]) -> Option<usize> {
 /// Returns `Err(true)` when the digits are valid but the value exceeds `max`,
 /// `Err(false)` when the text is not a number.
 pub(crate) fn parse_decimal(s: &[u8], max: u64) -> Result<u64, bool> {
+    // Nineteen digits always fit a u64: one pass, no overflow checks.
+    if !s.is_empty() && s.len() <= 19 {
+        let mut v = 0u64;
+        for &d in s {
+            let digit = d.wrapping_sub(b'0');
+            if digit > 9 {
+                return Err(false);
+            }
+            v = v * 10 + u64::from(digit);
+        }
+        return if v > max { Err(true) } else { Ok(v) };
+    }
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return Err(false);
     }

@@ -110,16 +110,14 @@ fn class(b: u8) -> u16 {
 
 /// The end of the run of bytes in any of the classes `bits`, starting at `i`.
 #[inline]
-fn run(s: &[u8], i: usize, bits: u16) -> usize {
-    match s.get(i..) {
-        Some(t) => {
-            i + t
-                .iter()
-                .position(|&b| class(b) & bits == 0)
-                .unwrap_or(t.len())
+fn run(s: &[u8], mut i: usize, bits: u16) -> usize {
+    while let Some(&b) = s.get(i) {
+        if class(b) & bits == 0 {
+            break;
         }
-        None => i,
+        i += 1;
     }
+    i
 }
 
 /// A non-empty run of `bits` bytes at `i`: its end.
