@@ -10,39 +10,19 @@
 //! - `psha1`: the proof-key derivation alone, so that `web_ticket` minus `psha1` is the
 //!   parse-only cost of the proof RSTR.
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use quick_xml::Reader;
-use quick_xml::events::Event;
 use webticket::crypto::{ClientEntropy, ProofKey};
 use webticket::webticket::WebTicket;
 use webticket::xml::{Document, XmlLimits};
 
+use common::{SERVER_ENTROPY, scan};
+
 const PROOF: &[u8] = include_bytes!("../tests/data/rstr_proof.xml");
 const BEARER: &[u8] = include_bytes!("../tests/data/rstr_bearer.xml");
-/// The decoded `wst:Entropy` of `rstr_proof.xml` (0x20 down to 0x01).
-const SERVER_ENTROPY: [u8; 32] = {
-    let mut a = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        a[i] = 32 - i as u8;
-        i += 1;
-    }
-    a
-};
-
-fn scan(body: &[u8]) -> usize {
-    let mut reader = Reader::from_reader(body);
-    let mut n = 0;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Eof) => return n,
-            Ok(_) => n += 1,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let entropy = ClientEntropy::from_bytes(core::array::from_fn(|i| i as u8));

@@ -14,37 +14,17 @@
 //! median time of each and their ratio. Both sides of every round see the same machine
 //! load, so the ratio stays meaningful when the absolute times do not.
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
 use webticket::crypto::{ClientEntropy, ProofKey};
 use webticket::webticket::WebTicket;
 use webticket::xml::{Document, XmlLimits};
 
-/// The server entropy of `rstr_proof.xml` (0x20 down to 0x01).
-const SERVER_ENTROPY: [u8; 32] = {
-    let mut a = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        a[i] = 32 - i as u8;
-        i += 1;
-    }
-    a
-};
-
-fn scan(body: &[u8]) -> usize {
-    let mut reader = Reader::from_reader(body);
-    let mut n = 0;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Eof) => return n,
-            Ok(_) => n += 1,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
+use common::{SERVER_ENTROPY, scan};
 
 fn main() {
     let mut args = std::env::args().skip(1);
