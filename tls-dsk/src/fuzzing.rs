@@ -1,5 +1,7 @@
-//! Entry points for the cargo-fuzz targets in `fuzz/`. Compiled only with `--cfg fuzzing`;
-//! not a public API. Keys come from the test fixtures; randomness is a fixed-seed stream.
+//! Entry points for the cargo-fuzz targets in `fuzz/`. Compiled only with `--cfg fuzzing`
+//! and in this crate's unit tests (which generate and check the `dsk_server`/`dsk_client`
+//! seeds, `fuzzing/seeds.rs`); not a public API. Keys come from the test fixtures;
+//! randomness is a fixed-seed stream.
 
 use std::sync::Arc;
 
@@ -11,6 +13,9 @@ use crate::tls::{
     CaVerifier, ClientConfig, ClientHandshake, ServerConfig, ServerHandshake, UnixTime,
     decode_flight,
 };
+
+#[cfg(test)]
+mod seeds;
 
 /// A deterministic generator, so crashes reproduce (not for anything secret).
 pub(crate) struct Counter(pub(crate) u64);
