@@ -1,5 +1,7 @@
-//! Entry points for the cargo-fuzz targets in `fuzz/`. Compiled only with `--cfg fuzzing`;
-//! not a public API. Keys come from the test fixtures; randomness is a fixed-seed stream.
+//! Entry points for the cargo-fuzz targets in `fuzz/`. Compiled only with `--cfg fuzzing`
+//! and in this crate's unit tests (which generate and check the `dsk_server`/`dsk_client`
+//! seeds, `fuzzing/seeds.rs`); not a public API. Keys come from the test fixtures;
+//! randomness is a fixed-seed stream.
 
 use std::sync::Arc;
 
@@ -12,8 +14,11 @@ use crate::tls::{
     decode_flight,
 };
 
+#[cfg(test)]
+mod seeds;
+
 /// A deterministic generator, so crashes reproduce (not for anything secret).
-struct Counter(u64);
+pub(crate) struct Counter(pub(crate) u64);
 impl RngCore for Counter {
     fn next_u32(&mut self) -> u32 {
         self.next_u64() as u32
@@ -37,7 +42,7 @@ impl RngCore for Counter {
 }
 impl CryptoRng for Counter {}
 
-fn der(pem: &str) -> Vec<u8> {
+pub(crate) fn der(pem: &str) -> Vec<u8> {
     use base64::Engine;
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     base64::engine::general_purpose::STANDARD
@@ -45,7 +50,7 @@ fn der(pem: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-fn server_config() -> Option<ServerConfig> {
+pub(crate) fn server_config() -> Option<ServerConfig> {
     let key = RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/server.key")).ok()?;
     let verifier = CaVerifier::new(&[der(include_str!("../tests/data/ca.pem"))]).ok()?;
     Some(ServerConfig::new(
@@ -55,7 +60,7 @@ fn server_config() -> Option<ServerConfig> {
     ))
 }
 
-fn client_config() -> Option<ClientConfig> {
+pub(crate) fn client_config() -> Option<ClientConfig> {
     let key = RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/client.key")).ok()?;
     Some(ClientConfig::new(
         vec![der(include_str!("../tests/data/client.pem"))],
@@ -69,32 +74,79 @@ pub fn decode(data: &[u8]) {
     let _ = d.to_string();
 }
 
-/// The server role fed arbitrary flights: the first byte picks where the data splits into
-/// a first and a second client flight.
+/// The time the server harness checks the client certificate at (inside every fixture's
+/// validity).
+const NOW: UnixTime = UnixTime(1_795_600_000);
+
+/// The input of [`server`] and [`client`]: two bytes, big-endian, give where the rest splits
+/// into the first and the second flight (clamped to its length), so every split point of
+/// a flight pair up to 64 KiB can be written exactly.
+pub(crate) fn split_flights(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (at, rest) = data.split_first_chunk::<2>()?;
+    Some(rest.split_at(usize::from(u16::from_be_bytes(*at)).min(rest.len())))
+}
+
+/// How far one run of [`server`] or [`client`] got; the seed tests check it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// The input was too short, or the first flight was refused.
+    Start,
+    /// The first flight was answered, the second refused.
+    FirstFlight,
+    /// Both flights accepted and the handshake complete.
+    Done,
+}
+
+/// The server handshake and generator every [`server`] run starts from.
+pub(crate) fn server_start() -> Option<(ServerHandshake, Counter)> {
+    Some((ServerHandshake::new(server_config()?, NOW), Counter(1)))
+}
+
+/// The client handshake (after its ClientHello, which is also returned) and generator
+/// every [`client`] run starts from.
+pub(crate) fn client_start() -> Option<(ClientHandshake, Vec<u8>, Counter)> {
+    let mut rng = Counter(2);
+    let (hs, hello) = ClientHandshake::start(client_config()?, &mut rng);
+    Some((hs, hello, rng))
+}
+
+/// The server role fed arbitrary flights: the first two bytes pick where the data splits
+/// into a first and a second client flight (see [`split_flights`]).
 pub fn server(data: &[u8]) {
-    let Some(cfg) = server_config() else { return };
-    let (split, rest) = match data.split_first() {
-        Some((s, r)) => (usize::from(*s) * r.len() / 256, r),
-        None => return,
+    run_server(data);
+}
+
+pub(crate) fn run_server(data: &[u8]) -> Progress {
+    let (Some((first, second)), Some((mut hs, mut rng))) = (split_flights(data), server_start())
+    else {
+        return Progress::Start;
     };
-    let mut rng = Counter(1);
-    let mut hs = ServerHandshake::new(cfg, UnixTime(1_795_600_000));
-    if hs.handle(&rest[..split], &mut rng).is_ok() {
-        let _ = hs.handle(&rest[split..], &mut rng);
+    if hs.handle(first, &mut rng).is_err() {
+        return Progress::Start;
+    }
+    match hs.handle(second, &mut rng) {
+        Ok(_) if hs.is_done() => Progress::Done,
+        _ => Progress::FirstFlight,
     }
 }
 
-/// The client role: a real ClientHello, then arbitrary server flights.
+/// The client role: a real ClientHello, then arbitrary server flights, split as in
+/// [`server`].
 pub fn client(data: &[u8]) {
-    let Some(cfg) = client_config() else { return };
-    let (split, rest) = match data.split_first() {
-        Some((s, r)) => (usize::from(*s) * r.len() / 256, r),
-        None => return,
+    run_client(data);
+}
+
+pub(crate) fn run_client(data: &[u8]) -> Progress {
+    let (Some((first, second)), Some((mut hs, _, mut rng))) = (split_flights(data), client_start())
+    else {
+        return Progress::Start;
     };
-    let mut rng = Counter(2);
-    let (mut hs, _) = ClientHandshake::start(cfg, &mut rng);
-    if hs.handle(&rest[..split], &mut rng).is_ok() {
-        let _ = hs.handle(&rest[split..], &mut rng);
+    if hs.handle(first, &mut rng).is_err() {
+        return Progress::Start;
+    }
+    match hs.handle(second, &mut rng) {
+        Ok(None) if hs.is_done() => Progress::Done,
+        _ => Progress::FirstFlight,
     }
 }
 

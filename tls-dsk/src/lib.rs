@@ -72,7 +72,8 @@
 #![warn(missing_docs)]
 
 mod error;
-#[cfg(fuzzing)]
+// Also in unit tests, which generate and check the seeds of the `dsk_*` fuzz targets.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod header;
