@@ -5,9 +5,9 @@
 //!
 //! Why a unit test of this crate: only here can the generator use the harness's own
 //! configs, generators ([`server_start`], [`client_start`]) and split format, so the seeds
-//! cannot drift from what [`server`](super::server) and [`client`](super::client) do (an example or an integration test
-//! would have to copy them, and a test under `cfg(fuzzing)` would not run with
-//! `cargo test`). `cargo test -p tls-dsk` checks that every seed reaches as far into the
+//! cannot drift from what [`server`](super::server) and [`client`](super::client) do (an
+//! example or an integration test would have to copy them, and a test under
+//! `cfg(fuzzing)` would not run with `cargo test`). `cargo test -p tls-dsk` checks that every seed reaches as far into the
 //! handshake as it should and that the files in `fuzz/corpus/dsk_{server,client}/` are these
 //! bytes. After a change to the engine or the harness, rewrite them with
 //!
