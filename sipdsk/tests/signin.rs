@@ -379,6 +379,7 @@ async fn requests_from_the_registrar_are_verified_and_answered_signed() {
     }));
     let aor = "sip:alice@contoso.com";
     let wait = Duration::from_secs(10);
+    assert_eq!(emu.reachable(), [aor]);
     // Each answer is signed by the client and verified by the emulator before it counts.
     assert_eq!(
         emu.send_to_client(aor, Method::Options, wait).await,
@@ -416,6 +417,8 @@ async fn requests_from_the_registrar_are_verified_and_answered_signed() {
     stop.send(()).unwrap();
     staying.await.unwrap().unwrap();
     assert!(emu.bindings().is_empty());
+    // Unregistering also forgets the connection.
+    assert!(emu.reachable().is_empty());
     let details: Vec<String> = events
         .lock()
         .unwrap()

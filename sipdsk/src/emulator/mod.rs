@@ -231,7 +231,8 @@ impl Names {
 /// State shared by the listeners.
 pub(crate) struct Shared {
     pub(crate) registrar: Mutex<Registrar>,
-    /// The connection of each registered address of record, for requests to clients.
+    /// The connection of each registered address of record, for requests to clients; an
+    /// entry goes when its address unregisters or its connection closes.
     pub(crate) clients: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<sip::Outgoing>>>,
     pub(crate) web: Mutex<web::WebState>,
     pub(crate) faults: Arc<Faults>,
@@ -513,6 +514,21 @@ impl Emulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .bindings(unix_now())
+    }
+
+    /// The addresses of record [`Emulator::send_to_client`] can reach now: registered
+    /// over a connection that is still open. Sorted.
+    pub fn reachable(&self) -> Vec<String> {
+        let mut aors: Vec<String> = self
+            .shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        aors.sort();
+        aors
     }
 
     /// Sends a signed request (`OPTIONS`, `NOTIFY`, ...) to the registered client `aor`

@@ -70,6 +70,10 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut conn = Framed::new(stream, SipCodec::default());
     let (outbox, mut outgoing) = mpsc::unbounded_channel::<Outgoing>();
+    let _forget = ForgetOnClose {
+        shared,
+        outbox: outbox.clone(),
+    };
     let mut waiting: HashMap<String, oneshot::Sender<Result<u16, String>>> = HashMap::new();
     loop {
         let frame = tokio::select! {
@@ -154,7 +158,11 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                     .insert(aor.clone(), outbox.clone());
             }
             Event::Unregistered { aor } => {
-                shared.log(format_args!("sip: {peer}: unregistered {aor}"))
+                shared.log(format_args!("sip: {peer}: unregistered {aor}"));
+                let mut clients = shared.clients.lock().unwrap_or_else(|p| p.into_inner());
+                if clients.get(aor).is_some_and(|c| c.same_channel(&outbox)) {
+                    clients.remove(aor);
+                }
             }
             Event::Served { method, aor } => {
                 shared.log(format_args!("sip: {peer}: {method} from {aor}"))
@@ -169,6 +177,23 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 return;
             }
         }
+    }
+}
+
+/// Removes a connection's addresses of record from [`Shared::clients`] however the
+/// connection ends: closed by the peer, failed, or its task dropped at shutdown.
+struct ForgetOnClose<'a> {
+    shared: &'a Shared,
+    outbox: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl Drop for ForgetOnClose<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, c| !c.same_channel(&self.outbox));
     }
 }
 
