@@ -4,17 +4,21 @@
 //! ```text
 //! cargo run -p benches --bin report --release              # print the tables
 //! cargo run -p benches --bin report --release -- --write   # and append them to benches/RESULTS.md
-//! cargo run -p benches --bin report --release -- --quick   # one pass instead of five
+//! cargo run -p benches --bin report --release -- --quick   # four passes instead of twenty
 //! ```
 //!
 //! For each message × contender: the answers are collected once and compared with
 //! sip-core's; heap allocations of one parse are counted with a counting global allocator;
-//! then the parse is timed in batches of about 2 ms (after a 5 ms warm-up and
-//! calibration), in five passes interleaved over all cells so that a burst of load
-//! does not hit one contender only. The reported time is the 10th percentile of the 60
-//! batch means: on a shared machine other processes only ever add time, so a low
-//! quantile is the best estimate of the uncontended cost (the reasoning behind Python's
-//! `timeit` reporting the minimum); "spread" says how much slower the median batch was.
+//! then the parse is timed in batches of about 2 ms (calibrated once per cell), in twenty
+//! passes interleaved over all cells, three batches per cell and pass after a short
+//! warm-up. The reported time is the 10th percentile of the 60 batch means: on a shared
+//! machine other processes only ever add time, so a low quantile is the best estimate of
+//! the uncontended cost (the reasoning behind Python's `timeit` reporting the minimum);
+//! "spread" says how much slower the median batch was. Many short passes rather than a
+//! few long ones because the VMs this runs on slow down for hundreds of milliseconds at a
+//! time: with five passes of twelve batches, a cell whose passes mostly fell into slow
+//! periods came out 20-50 % slow, and the 10th percentile needs only two clean passes
+//! of twenty.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
@@ -72,37 +76,53 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const BATCH: Duration = Duration::from_millis(2);
-const BATCHES_PER_PASS: usize = 12;
-const PASSES: usize = 5;
+const BATCHES_PER_PASS: usize = 3;
+const PASSES: usize = 20;
+const QUICK_PASSES: usize = 4;
 /// Which quantile of the batch means is reported: interference from other processes only
 /// adds time, so a low quantile estimates the uncontended cost on a shared machine.
 const QUANTILE: f64 = 0.1;
 const CALIBRATE: Duration = Duration::from_millis(5);
 
-/// Times one contender on one sample: calibrates the iteration count (which also warms
-/// caches and branch predictors up), then returns the ns/iteration of each batch.
+/// Times one contender on one sample: calibrates the iterations per batch unless `iters`
+/// has them from an earlier pass, warms caches and branch predictors up, then records
+/// the ns/iteration of each batch.
 struct Timer<'a> {
     sample: &'a Sample,
     batches: usize,
+    iters: &'a mut Option<u64>,
 }
 
 impl Runner for Timer<'_> {
     type Output = Vec<f64>;
 
     fn run<F: FnMut(&Sample) -> Result<u64, String>>(&mut self, mut f: F) -> Vec<f64> {
-        let mut n: u64 = 1;
-        let per_iter = loop {
-            let t = Instant::now();
-            for _ in 0..n {
-                black_box(f(black_box(self.sample)).ok());
+        let iters = match *self.iters {
+            Some(iters) => {
+                // A quarter batch untimed: the previous cell ran other code.
+                for _ in 0..iters.div_ceil(4) {
+                    black_box(f(black_box(self.sample)).ok());
+                }
+                iters
             }
-            let elapsed = t.elapsed();
-            if elapsed >= CALIBRATE {
-                break elapsed.as_secs_f64() / n as f64;
+            None => {
+                let mut n: u64 = 1;
+                let per_iter = loop {
+                    let t = Instant::now();
+                    for _ in 0..n {
+                        black_box(f(black_box(self.sample)).ok());
+                    }
+                    let elapsed = t.elapsed();
+                    if elapsed >= CALIBRATE {
+                        break elapsed.as_secs_f64() / n as f64;
+                    }
+                    n *= 2;
+                };
+                let iters = ((BATCH.as_secs_f64() / per_iter) as u64).max(1);
+                *self.iters = Some(iters);
+                iters
             }
-            n *= 2;
         };
-        let iters = ((BATCH.as_secs_f64() / per_iter) as u64).max(1);
         (0..self.batches)
             .map(|_| {
                 let t = Instant::now();
@@ -146,6 +166,8 @@ struct Cell {
     verdict: Verdict,
     allocs: u64,
     alloc_bytes: u64,
+    /// Iterations per batch, calibrated in the first pass.
+    iters: Option<u64>,
     batches: Vec<f64>,
 }
 
@@ -180,7 +202,7 @@ fn main() {
         println!(
             "usage: cargo run -p benches --bin report --release [-- [--write] [--quick]]\n  \
              --write  append the tables to benches/RESULTS.md\n  \
-             --quick  one timing pass instead of five"
+             --quick  four timing passes instead of twenty"
         );
         return;
     }
@@ -190,7 +212,7 @@ fn main() {
     }
     let write = args.iter().any(|a| a == "--write");
     let passes = if args.iter().any(|a| a == "--quick") {
-        1
+        QUICK_PASSES
     } else {
         PASSES
     };
@@ -223,6 +245,7 @@ fn main() {
                     verdict,
                     allocs,
                     alloc_bytes,
+                    iters: None,
                     batches: Vec::new(),
                 }
             })
@@ -232,21 +255,21 @@ fn main() {
 
     // Timing, interleaved over all cells.
     for pass in 0..passes {
-        eprint!("timing pass {}/{passes} ", pass + 1);
+        eprint!("\rtiming pass {}/{passes} ", pass + 1);
         for (s, row) in samples.iter().zip(cells.iter_mut()) {
             for (&id, cell) in Id::ALL.iter().zip(row.iter_mut()) {
                 if cell.parsed() {
                     let mut timer = Timer {
                         sample: s,
                         batches: BATCHES_PER_PASS,
+                        iters: &mut cell.iters,
                     };
                     cell.batches.extend(id.run(&mut timer));
                 }
             }
-            eprint!(".");
         }
-        eprintln!();
     }
+    eprintln!();
     let load_end = loadavg();
 
     let mut out = String::new();
