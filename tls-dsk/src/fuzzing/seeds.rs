@@ -94,15 +94,8 @@ fn server_seed(name: &str, client: ClientConfig, frag: Option<(usize, usize)>) -
     if let Some((_, n)) = frag {
         f2 = refragment(&f2, n);
     }
-    let f3 = s.handle(&f2, &mut srng).expect("server accepts the client");
-    assert_eq!(c.handle(&f3, &mut crng), Ok(None));
-    assert!(s.is_done() && c.is_done());
-    Seed {
-        target: "dsk_server",
-        name: format!("gen-{name}"),
-        bytes: input(&hello, &f2),
-        reaches: Progress::Done,
-    }
+    finish(&mut s, &mut srng, &mut c, &mut crng, &f2);
+    full("dsk_server", name, input(&hello, &f2))
 }
 
 /// A `dsk_client` seed: the harness's client against a real server (`server`, its own
@@ -119,13 +112,30 @@ fn client_seed(name: &str, server: ServerConfig, frag: Option<usize>) -> Seed {
         .handle(&f1, &mut crng)
         .expect("client answers")
         .expect("a second client flight");
-    let f3 = s.handle(&f2, &mut srng).expect("server accepts the client");
-    assert_eq!(c.handle(&f3, &mut crng), Ok(None));
+    let f3 = finish(&mut s, &mut srng, &mut c, &mut crng, &f2);
+    full("dsk_client", name, input(&f1, &f3))
+}
+
+/// The server's last flight after the client's second, which must complete both sides.
+fn finish(
+    s: &mut ServerHandshake,
+    srng: &mut Counter,
+    c: &mut ClientHandshake,
+    crng: &mut Counter,
+    f2: &[u8],
+) -> Vec<u8> {
+    let f3 = s.handle(f2, srng).expect("server accepts the client");
+    assert_eq!(c.handle(&f3, crng), Ok(None));
     assert!(s.is_done() && c.is_done());
+    f3
+}
+
+/// A seed that takes its target through the whole handshake.
+fn full(target: &'static str, name: &str, bytes: Vec<u8>) -> Seed {
     Seed {
-        target: "dsk_client",
+        target,
         name: format!("gen-{name}"),
-        bytes: input(&f1, &f3),
+        bytes,
         reaches: Progress::Done,
     }
 }
