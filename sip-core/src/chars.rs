@@ -147,18 +147,17 @@ pub(crate) const fn lanes(b: u8) -> u64 {
     u64::from_le_bytes([b; 8])
 }
 
-/// High bit of each byte lane of `x` that is zero; exact for the lowest such lane (a
-/// borrow only flags lanes above a zero one).
+/// High bit of each byte lane of `x` below `n` (at most 0x80); exact for the lowest such
+/// lane (a borrow only flags lanes above a flagged one).
 #[inline]
-pub(crate) fn zero_lanes(x: u64) -> u64 {
-    x.wrapping_sub(lanes(1)) & !x & lanes(0x80)
+pub(crate) fn lanes_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(lanes(n)) & !x & lanes(0x80)
 }
 
-/// High bit of each byte lane of `x` below 0x0e (CR, LF, tab, other controls); exact for
-/// the lowest such lane.
+/// High bit of each byte lane of `x` that is zero; exact for the lowest such lane.
 #[inline]
-pub(crate) fn low_lanes(x: u64) -> u64 {
-    x.wrapping_sub(lanes(0x0e)) & !x & lanes(0x80)
+pub(crate) fn zero_lanes(x: u64) -> u64 {
+    lanes_below(x, 1)
 }
 
 /// The first byte of `s` below `!` (space, tab, CR, LF, NUL, other controls), eight bytes
@@ -168,7 +167,7 @@ pub(crate) fn find_below_bang(s: &[u8]) -> Option<usize> {
     let (words, tail) = s.as_chunks::<8>();
     for (k, w) in words.iter().enumerate() {
         let x = u64::from_le_bytes(*w);
-        let below = x.wrapping_sub(lanes(b'!')) & !x & lanes(0x80);
+        let below = lanes_below(x, b'!');
         if below != 0 {
             return Some(k * 8 + (below.trailing_zeros() / 8) as usize);
         }
@@ -185,7 +184,7 @@ pub(crate) fn find_below_bang(s: &[u8]) -> Option<usize> {
 pub(crate) fn find_eol(s: &[u8]) -> Option<usize> {
     // Bytes below 0x0e (CR, LF, but also tab and other controls) flag a word; only then
     // are CR and LF told apart.
-    let low = low_lanes;
+    let low = |x: u64| lanes_below(x, 0x0e);
     let exact = |x: u64| zero_lanes(x ^ lanes(b'\r')) | zero_lanes(x ^ lanes(b'\n'));
     let (chunks, tail) = s.as_chunks::<16>();
     for (k, c) in chunks.iter().enumerate() {
