@@ -765,11 +765,10 @@ impl<'a, 'l> Parser<'a, 'l> {
             let start = lt + 9;
             let after = find_close(b, start, b"]]")
                 .ok_or_else(|| self.xml_err(lt, "unterminated CDATA section"))?;
-            let end = after - 3 - start;
             if self.cur == NONE {
                 return Err(self.xml_err(lt, "character data outside the document element"));
             }
-            let raw = &self.src[start..start + end];
+            let raw = &self.src[start..after - 3];
             let class = classify_text(raw);
             let seg = if class.has_cr {
                 Cow::Owned(normalize_eol(raw))
@@ -777,7 +776,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Cow::Borrowed(raw)
             };
             self.add_text(seg, class, lt)?;
-            return Ok(start + end + 3);
+            return Ok(after);
         }
         if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"DOCTYPE") {
             return Err(LimitError::DtdForbidden.into());
@@ -815,6 +814,11 @@ impl<'a, 'l> Parser<'a, 'l> {
             };
             return self.add_text(seg, class, start);
         }
+        // Only white space may stand outside the document element, and a reference is
+        // not white space even when it stands for some.
+        if self.cur == NONE {
+            return Err(self.xml_err(start, "character data outside the document element"));
+        }
         let seg = self.expand_refs(raw, start)?;
         let class = TextClass {
             ws_only: is_ws_only(&seg),
@@ -831,17 +835,31 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// Resolves the entity and character references of character data `raw` (at `offset`)
     /// and normalizes line ends outside them.
     fn expand_refs(&self, raw: &str, offset: usize) -> Result<String, Error> {
+        self.expand(raw, offset, |out, lit| {
+            push_normalized(out, lit);
+            Ok(())
+        })
+    }
+
+    /// Resolves the references of `raw` (at `offset`) into a new string, handing each
+    /// literal stretch between them to `literal` to append.
+    fn expand(
+        &self,
+        raw: &str,
+        offset: usize,
+        mut literal: impl FnMut(&mut String, &str) -> Result<(), Error>,
+    ) -> Result<String, Error> {
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
         while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
-            push_normalized(&mut out, &rest[..amp]);
+            literal(&mut out, &rest[..amp])?;
             let after = &rest[amp + 1..];
             let semi = memchr::memchr(b';', after.as_bytes())
                 .ok_or_else(|| self.xml_err(offset, "unterminated entity reference"))?;
             out.push(self.resolve_ref(&after[..semi], offset)?);
             rest = &after[semi + 1..];
         }
-        push_normalized(&mut out, rest);
+        literal(&mut out, rest)?;
         Ok(out)
     }
 
@@ -1114,11 +1132,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         // Attribute-value normalization (XML 1.0 §3.3.3): every literal whitespace
         // character (a CR LF pair counts once) becomes a space; references are resolved.
-        let mut out = String::with_capacity(raw.len());
-        let mut rest = raw;
-        loop {
-            let amp = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
-            let lit = &rest[..amp];
+        let out = self.expand(raw, lt, |out, lit| {
             let mut chars = lit.chars().peekable();
             while let Some(c) = chars.next() {
                 match c {
@@ -1131,15 +1145,9 @@ impl<'a, 'l> Parser<'a, 'l> {
                     _ => return Err(self.xml_err(lt, "invalid character in attribute value")),
                 }
             }
-            if amp == rest.len() {
-                return Ok(Cow::Owned(out));
-            }
-            let after = &rest[amp + 1..];
-            let semi = memchr::memchr(b';', after.as_bytes())
-                .ok_or_else(|| self.xml_err(lt, "unterminated entity reference"))?;
-            out.push(self.resolve_ref(&after[..semi], lt)?);
-            rest = &after[semi + 1..];
-        }
+            Ok(())
+        })?;
+        Ok(Cow::Owned(out))
     }
 
     /// Applies `xmlns:prefix="uri"` (`prefix` empty for `xmlns`) of the start tag whose
@@ -1729,6 +1737,12 @@ mod tests {
                 matches!(e, Error::Malformed(MalformedError::Xml { .. }))
             }),
             ("text", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("<a/>&#32;", |e| {
+                matches!(e, Error::Malformed(MalformedError::Xml { .. }))
+            }),
+            ("&#x20;<a/>", |e| {
                 matches!(e, Error::Malformed(MalformedError::Xml { .. }))
             }),
             ("<p:a/>", |e| {
