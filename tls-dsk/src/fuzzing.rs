@@ -3,7 +3,7 @@
 //! seeds, `fuzzing/seeds.rs`); not a public API. Keys come from the test fixtures;
 //! randomness is a fixed-seed stream.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rand_core::{CryptoRng, RngCore};
 use rsa::RsaPrivateKey;
@@ -50,22 +50,37 @@ pub(crate) fn der(pem: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// The fixture server configuration, built once (a PKCS#8 key parse per fuzz input
+/// would dominate the run).
 pub(crate) fn server_config() -> Option<ServerConfig> {
-    let key = RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/server.key")).ok()?;
-    let verifier = CaVerifier::new(&[der(include_str!("../tests/data/ca.pem"))]).ok()?;
-    Some(ServerConfig::new(
-        vec![der(include_str!("../tests/data/server.pem"))],
-        key,
-        Arc::new(verifier),
-    ))
+    static CONFIG: OnceLock<Option<ServerConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let key =
+                RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/server.key")).ok()?;
+            let verifier = CaVerifier::new(&[der(include_str!("../tests/data/ca.pem"))]).ok()?;
+            Some(ServerConfig::new(
+                vec![der(include_str!("../tests/data/server.pem"))],
+                key,
+                Arc::new(verifier),
+            ))
+        })
+        .clone()
 }
 
+/// The fixture client configuration, built once.
 pub(crate) fn client_config() -> Option<ClientConfig> {
-    let key = RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/client.key")).ok()?;
-    Some(ClientConfig::new(
-        vec![der(include_str!("../tests/data/client.pem"))],
-        key,
-    ))
+    static CONFIG: OnceLock<Option<ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let key =
+                RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/client.key")).ok()?;
+            Some(ClientConfig::new(
+                vec![der(include_str!("../tests/data/client.pem"))],
+                key,
+            ))
+        })
+        .clone()
 }
 
 /// The `gssapi-data` decoder: any bytes give a dump, never a panic.

@@ -597,12 +597,17 @@ impl ServerAuth {
     /// [`SignError::Unsigned`] when the response carries no TLS-DSK `Authorization` with
     /// `opaque`, `crand`, `cnum` and `response` (treat the response as not received);
     /// [`SaError::IdentityMismatch`] when `To` is not the association's address of
-    /// record; otherwise why the signature failed. A failure changes nothing.
+    /// record; [`SaError::WrongState`] for a request (verify those with
+    /// [`ServerAuth::handle_request`]); otherwise why the signature failed. A failure
+    /// changes nothing.
     pub fn verify_response(
         &mut self,
         msg: &Message<'_>,
         now: UnixTime,
     ) -> Result<(String, String), SaError> {
+        if msg.is_request() {
+            return Err(SaError::WrongState("verify_response given a request"));
+        }
         let creds = Credentials::find(msg)?.ok_or(SaError::Sign(SignError::Unsigned))?;
         if creds.realm != self.config.realm || creds.targetname != self.config.targetname {
             return Err(SignError::WrongSecurityAssociation.into());

@@ -373,6 +373,13 @@ fn the_client_signs_its_answer_to_a_server_request() {
         server.verify_response(&other.message(), NOW),
         Err(SaError::IdentityMismatch)
     );
+    // A signed request is not an answer.
+    let creds = client.sign(&options.message(), &mut rng).unwrap();
+    let request = with_header(&options, H::Authorization, &creds.to_value());
+    assert!(matches!(
+        server.verify_response(&request.message(), NOW),
+        Err(SaError::WrongState(_))
+    ));
 }
 
 #[test]

@@ -22,7 +22,7 @@ use x509_cert::der::{Decode, Encode};
 
 use super::{
     Counter, NOW, Progress, client_config, client_start, der, run_client, run_server,
-    server_config, server_start,
+    server_config, server_start, split_flights,
 };
 use crate::tls::{
     CipherSuite, ClientConfig, ClientHandshake, ProtocolVersion, ServerConfig, ServerHandshake,
@@ -142,11 +142,11 @@ fn full(target: &'static str, name: &str, bytes: Vec<u8>) -> Seed {
 
 /// A seed with only a first flight (the second is empty, so the harness stops there).
 fn first_only(seed: &Seed, name: &str) -> Seed {
-    let at = usize::from(u16::from_be_bytes([seed.bytes[0], seed.bytes[1]]));
+    let (first, _) = split_flights(&seed.bytes).expect("a seed holds a split point");
     Seed {
         target: seed.target,
         name: format!("gen-{name}"),
-        bytes: seed.bytes[..2 + at].to_vec(),
+        bytes: input(first, &[]),
         reaches: Progress::FirstFlight,
     }
 }
