@@ -516,19 +516,20 @@ impl Emulator {
             .bindings(unix_now())
     }
 
-    /// The addresses of record [`Emulator::send_to_client`] can reach now: registered
-    /// over a connection that is still open. Sorted.
+    /// The addresses of record [`Emulator::send_to_client`] can reach now: bound (not
+    /// lapsed) over a connection that is still open. Sorted.
     pub fn reachable(&self) -> Vec<String> {
-        let mut aors: Vec<String> = self
+        let bound = self.bindings();
+        let clients = self
             .shared
             .clients
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect();
-        aors.sort();
-        aors
+            .unwrap_or_else(|p| p.into_inner());
+        bound
+            .into_iter()
+            .map(|b| b.aor)
+            .filter(|aor| clients.contains_key(aor))
+            .collect()
     }
 
     /// Sends a signed request (`OPTIONS`, `NOTIFY`, ...) to the registered client `aor`
@@ -563,7 +564,11 @@ impl Emulator {
             .ok_or_else(|| format!("no connection for {aor}"))?;
         let (answer, answered) = tokio::sync::oneshot::channel();
         outbox
-            .send(sip::Outgoing { request, answer })
+            .send(sip::Outgoing {
+                aor: aor.to_string(),
+                request,
+                answer,
+            })
             .map_err(|_| format!("the connection of {aor} is closed"))?;
         match tokio::time::timeout(timeout, answered).await {
             Ok(Ok(result)) => result,

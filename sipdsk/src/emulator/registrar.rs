@@ -192,15 +192,19 @@ impl Registrar {
     }
 
     /// Checks the client's signature on its answer to one of [`Registrar::request_to`]'s
-    /// requests; returns the client's address of record.
+    /// requests, which must come from the association that request was signed with (the
+    /// client's current one); returns the client's address of record.
     pub(crate) fn verify_answer(
         &mut self,
         resp: &SipMessage,
         now: UnixTime,
     ) -> Result<String, tls_dsk::SaError> {
-        self.auth
-            .verify_response(&resp.message(), now)
-            .map(|(_, aor)| format!("sip:{aor}"))
+        let (opaque, aor) = self.auth.verify_response(&resp.message(), now)?;
+        let aor = format!("sip:{aor}");
+        if self.associations.get(&aor) != Some(&opaque) {
+            return Err(tls_dsk::SignError::WrongSecurityAssociation.into());
+        }
+        Ok(aor)
     }
 
     /// A `200 OK` to a SUBSCRIBE: `Event` and `Expires` echoed (capped), the server's

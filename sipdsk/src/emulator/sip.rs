@@ -57,8 +57,13 @@ pub(crate) async fn serve(
     }
 }
 
+/// The address of record a request went to and where its answer goes, by Call-ID.
+type Waiting = (String, oneshot::Sender<Result<u16, String>>);
+
 /// A request the registrar sends to a client, and where its answer goes.
 pub(crate) struct Outgoing {
+    /// The address of record the request goes to; the answer must be signed for it.
+    pub(crate) aor: String,
     pub(crate) request: SipMessage,
     pub(crate) answer: oneshot::Sender<Result<u16, String>>,
 }
@@ -74,7 +79,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         shared,
         outbox: outbox.clone(),
     };
-    let mut waiting: HashMap<String, oneshot::Sender<Result<u16, String>>> = HashMap::new();
+    let mut waiting: HashMap<String, Waiting> = HashMap::new();
     loop {
         let frame = tokio::select! {
             frame = conn.next() => match frame {
@@ -88,8 +93,8 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                     let _ = out.answer.send(Err("the connection failed".into()));
                     return;
                 }
-                waiting.retain(|_, w| !w.is_closed());
-                waiting.insert(call_id, out.answer);
+                waiting.retain(|_, (_, w)| !w.is_closed());
+                waiting.insert(call_id, (out.aor, out.answer));
                 continue;
             }
         };
@@ -215,13 +220,13 @@ fn answered(
     shared: &Shared,
     peer: SocketAddr,
     resp: &SipMessage,
-    waiting: &mut HashMap<String, oneshot::Sender<Result<u16, String>>>,
+    waiting: &mut HashMap<String, Waiting>,
 ) {
     let m = resp.message();
     let Some(status) = m.status().filter(|s| *s >= 200) else {
         return;
     };
-    let Some(answer) = m.call_id().ok().and_then(|id| waiting.remove(id)) else {
+    let Some((expected, answer)) = m.call_id().ok().and_then(|id| waiting.remove(id)) else {
         shared.log(format_args!("sip: {peer}: a response to nothing we sent"));
         return;
     };
@@ -229,7 +234,15 @@ fn answered(
         .registrar
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .verify_answer(resp, unix_now());
+        .verify_answer(resp, unix_now())
+        .map_err(|e| e.to_string())
+        .and_then(|aor| {
+            if aor == expected {
+                Ok(aor)
+            } else {
+                Err(format!("signed for {aor}, sent to {expected}"))
+            }
+        });
     let result = match verified {
         Ok(aor) => {
             shared.log(format_args!(
