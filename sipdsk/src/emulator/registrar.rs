@@ -32,11 +32,15 @@ pub(crate) struct Registrar {
     auth: ServerAuth,
     /// This server's host name, for `Contact`.
     host: String,
-    bindings: HashMap<String, Binding>,
-    /// The TLS-DSK association of each registered address of record, to sign what the
-    /// registrar sends to that client.
-    associations: HashMap<String, String>,
+    bindings: HashMap<String, Bound>,
     max_expires: u32,
+}
+
+/// A binding and the TLS-DSK association (`opaque`) it was registered over, which signs
+/// what the registrar sends to that client.
+struct Bound {
+    binding: Binding,
+    opaque: String,
 }
 
 /// Lync's `Supported` and `Allow-Events` on the REGISTER 200 OK: SIPE only subscribes
@@ -63,7 +67,6 @@ impl Registrar {
             auth,
             host: host.into(),
             bindings: HashMap::new(),
-            associations: HashMap::new(),
             max_expires: 7200,
         }
     }
@@ -73,19 +76,16 @@ impl Registrar {
         let mut v: Vec<Binding> = self
             .bindings
             .values()
-            .filter(|b| b.expires_at > now.0)
-            .cloned()
+            .filter(|b| b.binding.expires_at > now.0)
+            .map(|b| b.binding.clone())
             .collect();
         v.sort_by(|a, b| a.aor.cmp(&b.aor));
         v
     }
 
-    /// Drops lapsed bindings and the associations remembered for them.
+    /// Drops lapsed bindings.
     fn forget_expired(&mut self, now: UnixTime) {
-        self.bindings.retain(|_, b| b.expires_at > now.0);
-        let bindings = &self.bindings;
-        self.associations
-            .retain(|aor, _| bindings.contains_key(aor));
+        self.bindings.retain(|_, b| b.binding.expires_at > now.0);
     }
 
     /// Caps the expiry granted to clients, seconds.
@@ -123,16 +123,7 @@ impl Registrar {
                 (resp.into_iter().collect(), event)
             }
             Decision::Authenticated { opaque, aor, .. } => {
-                let (builder, event) = self.serve(&m, &aor, now);
-                match &event {
-                    Event::Registered { aor, .. } => {
-                        self.associations.insert(aor.clone(), opaque.clone());
-                    }
-                    Event::Unregistered { aor } => {
-                        self.associations.remove(aor);
-                    }
-                    _ => {}
-                }
+                let (builder, event) = self.serve(&m, &aor, &opaque, now);
                 let signed = builder
                     .build()
                     .ok()
@@ -158,8 +149,7 @@ impl Registrar {
         rng: &mut dyn CryptoRngCore,
     ) -> Option<SipMessage> {
         self.forget_expired(now);
-        self.bindings.get(aor)?;
-        let opaque = self.associations.get(aor)?.clone();
+        let opaque = self.bindings.get(aor)?.opaque.clone();
         let id = format!("{:016x}", rng.next_u64());
         let unsigned = MessageBuilder::request(method, aor)
             .header(
@@ -201,7 +191,7 @@ impl Registrar {
     ) -> Result<String, tls_dsk::SaError> {
         let (opaque, aor) = self.auth.verify_response(&resp.message(), now)?;
         let aor = format!("sip:{aor}");
-        if self.associations.get(&aor) != Some(&opaque) {
+        if self.bindings.get(&aor).map(|b| &b.opaque) != Some(&opaque) {
             return Err(tls_dsk::SignError::WrongSecurityAssociation.into());
         }
         Ok(aor)
@@ -242,7 +232,13 @@ impl Registrar {
         b
     }
 
-    fn serve(&mut self, m: &Message<'_>, aor: &str, now: UnixTime) -> (MessageBuilder, Event) {
+    fn serve(
+        &mut self,
+        m: &Message<'_>,
+        aor: &str,
+        opaque: &str,
+        now: UnixTime,
+    ) -> (MessageBuilder, Event) {
         let aor = if aor.starts_with("sip:") {
             aor.to_string()
         } else {
@@ -303,10 +299,13 @@ impl Registrar {
         } else {
             self.bindings.insert(
                 aor.into(),
-                Binding {
-                    aor: aor.into(),
-                    contact: contact.clone(),
-                    expires_at: now.0 + u64::from(expires),
+                Bound {
+                    binding: Binding {
+                        aor: aor.into(),
+                        contact: contact.clone(),
+                        expires_at: now.0 + u64::from(expires),
+                    },
+                    opaque: opaque.into(),
                 },
             );
             b = b.header(H::Contact, format!("{contact};expires={expires}"));
