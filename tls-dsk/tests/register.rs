@@ -44,6 +44,14 @@ fn with_header(m: &SipMessage, name: H, value: &str) -> SipMessage {
         .unwrap()
 }
 
+/// `m` with `from` replaced by `to` on the wire, parsed again: a change in transit.
+fn edited(m: &SipMessage, from: &str, to: &str) -> SipMessage {
+    let text = String::from_utf8(m.wire().to_vec())
+        .unwrap()
+        .replace(from, to);
+    SipMessage::parse(Bytes::from(text)).unwrap()
+}
+
 fn server() -> ServerAuth {
     ServerAuth::new(ServerAuthConfig::new(
         server_config(),
@@ -224,10 +232,7 @@ fn signed_traffic_after_sign_in_and_its_failures() {
         .header(H::Authorization, creds.to_value())
         .build()
         .unwrap();
-    let text = String::from_utf8(tampered.wire().to_vec())
-        .unwrap()
-        .replace("CSeq: 1 SUBSCRIBE", "CSeq: 9 SUBSCRIBE");
-    let tampered = SipMessage::parse(Bytes::from(text)).unwrap();
+    let tampered = edited(&tampered, "CSeq: 1 SUBSCRIBE", "CSeq: 9 SUBSCRIBE");
     let d = server.handle_request(&tampered.message(), NOW, &mut rng);
     assert!(
         matches!(
@@ -248,11 +253,11 @@ fn signed_traffic_after_sign_in_and_its_failures() {
     ));
 
     // Another user on the same association is refused.
-    let text = String::from_utf8(good.wire().to_vec()).unwrap().replace(
+    let other = edited(
+        &good,
         "From: <sip:alice@contoso.com>",
         "From: <sip:mallory@contoso.com>",
     );
-    let other = SipMessage::parse(Bytes::from(text)).unwrap();
     assert!(matches!(
         server.handle_request(&other.message(), NOW, &mut rng),
         Decision::Challenge {
@@ -283,14 +288,11 @@ fn signed_traffic_after_sign_in_and_its_failures() {
     let info = server
         .sign_response(&opaque, &notify.message(), &mut rng)
         .unwrap();
-    let text = String::from_utf8(
-        with_header(&notify, H::AuthenticationInfo, &info.to_value())
-            .wire()
-            .to_vec(),
-    )
-    .unwrap()
-    .replace("tag=n1", "tag=n2");
-    let forged = SipMessage::parse(Bytes::from(text)).unwrap();
+    let forged = edited(
+        &with_header(&notify, H::AuthenticationInfo, &info.to_value()),
+        "tag=n1",
+        "tag=n2",
+    );
     assert_eq!(
         client.verify(&forged.message()),
         Err(SaError::Sign(SignError::BadSignature))
@@ -341,14 +343,11 @@ fn the_client_signs_its_answer_to_a_server_request() {
         .build()
         .unwrap();
     let creds = client.sign(&fresh.message(), &mut rng).unwrap();
-    let text = String::from_utf8(
-        with_header(&fresh, H::Authorization, &creds.to_value())
-            .wire()
-            .to_vec(),
-    )
-    .unwrap()
-    .replace("SIP/2.0 200 OK", "SIP/2.0 486 Busy Here");
-    let forged = SipMessage::parse(Bytes::from(text)).unwrap();
+    let forged = edited(
+        &with_header(&fresh, H::Authorization, &creds.to_value()),
+        "SIP/2.0 200 OK",
+        "SIP/2.0 486 Busy Here",
+    );
     assert_eq!(
         server.verify_response(&forged.message(), NOW),
         Err(SaError::Sign(SignError::BadSignature))
@@ -358,17 +357,11 @@ fn the_client_signs_its_answer_to_a_server_request() {
         Err(SaError::Sign(SignError::Unsigned))
     );
     // An answer in another user's name is refused.
-    let text = String::from_utf8(
-        with_header(&fresh, H::Authorization, &creds.to_value())
-            .wire()
-            .to_vec(),
-    )
-    .unwrap()
-    .replace(
+    let other = edited(
+        &with_header(&fresh, H::Authorization, &creds.to_value()),
         "To: <sip:alice@contoso.com>",
         "To: <sip:mallory@contoso.com>",
     );
-    let other = SipMessage::parse(Bytes::from(text)).unwrap();
     assert_eq!(
         server.verify_response(&other.message(), NOW),
         Err(SaError::IdentityMismatch)
@@ -388,12 +381,7 @@ fn a_certificate_for_another_user_is_refused() {
     let mut rng = rng(23);
     let mut client = ClientSa::new(client_config());
     let mut server = server();
-    let bob = |cseq: u32, auth: Option<&str>| {
-        let text = String::from_utf8(register(cseq, auth).wire().to_vec())
-            .unwrap()
-            .replace("alice@", "bob@");
-        SipMessage::parse(Bytes::from(text)).unwrap()
-    };
+    let bob = |cseq: u32, auth: Option<&str>| edited(&register(cseq, auth), "alice@", "bob@");
     let r1 = bob(1, None);
     let d = server.handle_request(&r1.message(), NOW, &mut rng);
     let ch = Challenge::find(&unauthorized(&r1, &d).message())
